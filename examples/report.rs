@@ -1,0 +1,364 @@
+//! A quick single-thread performance report (well under a minute): for each
+//! case of DESIGN.md section 7 and each ISA path this CPU has, GB/s, the
+//! ratio to `memcpy` of the same bytes and the ratio to the naive loop, all
+//! measured in the same run, interleaved, median of rounds.
+//!
+//! `cargo run --release --example report`
+//!
+//! Ratios, not absolute GB/s, are what carry between runs: the machines are
+//! shared and noisy.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use embedding_kernels::{
+    Bags, Isa, Kernels, Pooling, Table, TableMut, f16, gather, gather_bags, onehot, scatter_add,
+};
+
+const LOOKUPS: usize = 4096;
+const ROUNDS: usize = 15;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn ids(&mut self, n: usize, rows: usize) -> Vec<u32> {
+        (0..n).map(|_| (self.next() % rows as u64) as u32).collect()
+    }
+}
+
+/// A named variant: a closure doing one unit of work.
+type Variant<'a> = (String, Box<dyn FnMut() + 'a>);
+
+/// Times every variant, interleaved round by round; returns the median
+/// seconds per call of each.
+fn measure(variants: &mut [Variant<'_>]) -> Vec<f64> {
+    // Calibrate: enough calls per round for ~2 ms of the slowest variant.
+    let mut reps = Vec::new();
+    for (_, f) in variants.iter_mut() {
+        f();
+        let t = Instant::now();
+        f();
+        let one = t.elapsed().as_secs_f64().max(1e-7);
+        reps.push(((2e-3 / one) as usize).clamp(1, 100_000));
+    }
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..ROUNDS {
+        for (k, (_, f)) in variants.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..reps[k] {
+                f();
+            }
+            times[k].push(t.elapsed().as_secs_f64() / reps[k] as f64);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect()
+}
+
+/// Prints one case: `bytes` per call; variants named "memcpy" and "naive"
+/// are the yardsticks.
+fn report(case: &str, bytes: usize, mut variants: Vec<Variant<'_>>) {
+    let t = measure(&mut variants);
+    let find = |name: &str| variants.iter().position(|(n, _)| n == name).map(|k| t[k]);
+    let (memcpy, naive) = (find("memcpy"), find("naive"));
+    println!("{case}");
+    for (k, (name, _)) in variants.iter().enumerate() {
+        let gbs = bytes as f64 / t[k] / 1e9;
+        let vs =
+            |base: Option<f64>| base.map_or("      -".to_string(), |b| format!("{:7.2}", b / t[k]));
+        println!(
+            "  {name:<14} {gbs:8.2} GB/s  {:>7.2} us   x memcpy {}   x naive {}",
+            t[k] * 1e6,
+            vs(memcpy),
+            vs(naive)
+        );
+    }
+}
+
+fn kernel_variants<'a>(mut make: impl FnMut(Kernels) -> Box<dyn FnMut() + 'a>) -> Vec<Variant<'a>> {
+    let mut v: Vec<Variant<'a>> = Isa::available()
+        .map(|isa| (isa.name().to_string(), make(Kernels::new(isa).unwrap())))
+        .collect();
+    v.push(("dispatched".to_string(), make(Kernels::best())));
+    v
+}
+
+fn gather_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
+    let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
+    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
+    let src = vec![1.0f32; LOOKUPS * dim];
+    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    let t = Table::new(&table, dim).unwrap();
+    let mut variants: Vec<Variant<'_>> = vec![
+        (
+            "memcpy".into(),
+            Box::new(|| out.borrow_mut().copy_from_slice(black_box(&src))),
+        ),
+        ("naive".into(), {
+            let mut s = 0;
+            let (table, ids, out) = (&table, &ids, &out);
+            Box::new(move || {
+                s = (s + 1) % sets;
+                let mut out = out.borrow_mut();
+                for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids[s])) {
+                    let r = i as usize;
+                    o.copy_from_slice(&table[r * dim..(r + 1) * dim]);
+                }
+            })
+        }),
+    ];
+    variants.extend(kernel_variants(|k| {
+        let mut s = 0;
+        let (ids, out) = (&ids, &out);
+        Box::new(move || {
+            s = (s + 1) % sets;
+            k.gather(t, black_box(&ids[s]), &mut out.borrow_mut())
+                .unwrap();
+        })
+    }));
+    let mb = (rows * dim * 4) >> 20;
+    report(
+        &format!("gather f32, {rows}x{dim} ({mb} MB table), {LOOKUPS} lookups"),
+        LOOKUPS * dim * 4,
+        variants,
+    );
+}
+
+fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
+    let table: Vec<f16> = (0..rows * dim)
+        .map(|v| f16::from_f32(v as f32 / 9.0))
+        .collect();
+    let ids = rng.ids(LOOKUPS, rows);
+    let src = vec![1.0f32; LOOKUPS * dim];
+    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    let t = Table::new(&table, dim).unwrap();
+    let mut variants: Vec<Variant<'_>> = vec![
+        (
+            "memcpy".into(),
+            Box::new(|| out.borrow_mut().copy_from_slice(black_box(&src))),
+        ),
+        ("naive".into(), {
+            let (table, ids, out) = (&table, &ids, &out);
+            Box::new(move || {
+                let mut out = out.borrow_mut();
+                for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(ids)) {
+                    let r = i as usize;
+                    for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
+                        *y = x.to_f32();
+                    }
+                }
+            })
+        }),
+    ];
+    variants.extend(kernel_variants(|k| {
+        let (ids, out) = (&ids, &out);
+        Box::new(move || k.gather(t, black_box(ids), &mut out.borrow_mut()).unwrap())
+    }));
+    report(
+        &format!("gather f16->f32, {rows}x{dim}, {LOOKUPS} lookups"),
+        LOOKUPS * dim * 4,
+        variants,
+    );
+}
+
+fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
+    let table = std::cell::RefCell::new(vec![0.0f32; rows * dim]);
+    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
+    let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
+    let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    let scale = 1e-6f32;
+    let mut variants: Vec<Variant<'_>> = vec![
+        (
+            "memcpy".into(),
+            Box::new(|| copy.borrow_mut().copy_from_slice(black_box(&grad))),
+        ),
+        ("naive".into(), {
+            let mut s = 0;
+            let (table, ids, grad) = (&table, &ids, &grad);
+            Box::new(move || {
+                s = (s + 1) % sets;
+                let mut t = table.borrow_mut();
+                for (g, &i) in grad.chunks_exact(dim).zip(black_box(&ids[s])) {
+                    let r = i as usize;
+                    for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
+                        *t += scale * g;
+                    }
+                }
+            })
+        }),
+    ];
+    variants.extend(kernel_variants(|k| {
+        let mut s = 0;
+        let (table, ids, grad) = (&table, &ids, &grad);
+        Box::new(move || {
+            s = (s + 1) % sets;
+            let mut t = table.borrow_mut();
+            let mut t = TableMut::new(&mut t, dim).unwrap();
+            k.scatter_add(&mut t, black_box(&ids[s]), grad, scale)
+                .unwrap();
+        })
+    }));
+    let mb = (rows * dim * 4) >> 20;
+    report(
+        &format!("scatter-add f32, {rows}x{dim} ({mb} MB table), {LOOKUPS} rows (bytes: gradient)"),
+        LOOKUPS * dim * 4,
+        variants,
+    );
+}
+
+fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
+    let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
+    let n_bags = LOOKUPS / bag;
+    let sets = 16;
+    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
+    let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
+    let src = vec![1.0f32; n_bags * bag * dim];
+    let copy = std::cell::RefCell::new(vec![0.0f32; n_bags * bag * dim]);
+    let out = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
+    let t = Table::new(&table, dim).unwrap();
+    let mut variants: Vec<Variant<'_>> = vec![
+        (
+            "memcpy".into(),
+            Box::new(|| copy.borrow_mut().copy_from_slice(black_box(&src))),
+        ),
+        ("naive".into(), {
+            let mut s = 0;
+            let (table, ids, out) = (&table, &ids, &out);
+            Box::new(move || {
+                s = (s + 1) % sets;
+                let mut out = out.borrow_mut();
+                for (o, ids) in out
+                    .chunks_exact_mut(dim)
+                    .zip(black_box(&ids[s]).chunks_exact(bag))
+                {
+                    o.fill(0.0);
+                    for &i in ids {
+                        let r = i as usize;
+                        for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
+                            *y += x;
+                        }
+                    }
+                }
+            })
+        }),
+    ];
+    variants.extend(kernel_variants(|k| {
+        let mut s = 0;
+        let (ids, out, offsets) = (&ids, &out, &offsets);
+        Box::new(move || {
+            s = (s + 1) % sets;
+            let bags = Bags::new(black_box(&ids[s]), offsets);
+            k.gather_bags(t, bags, Pooling::Sum, &mut out.borrow_mut())
+                .unwrap();
+        })
+    }));
+    report(
+        &format!("bags: sums of {n_bags} bags of {bag}, {rows}x{dim} (bytes: rows read)"),
+        n_bags * bag * dim * 4,
+        variants,
+    );
+}
+
+fn seed_case(rng: &mut Rng) {
+    let (rows, dim, n) = (1000, 64, 320);
+    let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
+    let ids = rng.ids(n, rows);
+    let t = Table::new(&table, dim).unwrap();
+    let mut a = vec![0.0f32; n * rows];
+    let mut dense = vec![0.0f32; n * dim];
+    let time = |reps: usize, f: &mut dyn FnMut()| {
+        let mut best = f64::MAX;
+        for _ in 0..reps {
+            let s = Instant::now();
+            f();
+            best = best.min(s.elapsed().as_secs_f64());
+        }
+        best
+    };
+    let t_dense = time(3, &mut || {
+        dense.fill(0.0);
+        onehot::one_hot(&ids, rows, &mut a).unwrap();
+        onehot::matmul(&a, &table, &mut dense, n, rows, dim).unwrap();
+        black_box(&dense);
+    });
+    let mut out = vec![0.0f32; n * dim];
+    let t_lookup = time(2000, &mut || {
+        gather(t, black_box(&ids), &mut out).unwrap();
+        black_box(&out);
+    });
+    println!("the seed's case: 320 lookups, 1000x64");
+    println!(
+        "  one-hot product (plain loops) {:10.1} us   lookup {:6.2} us   lookup is {:.0}x faster",
+        t_dense * 1e6,
+        t_lookup * 1e6,
+        t_dense / t_lookup
+    );
+    // The vocabulary-size sweep: the dense product grows with rows, the lookup does not.
+    for rows in [1000usize, 10_000, 100_000] {
+        let table: Vec<f32> = (0..rows * dim).map(|v| (v % 97) as f32).collect();
+        let t = Table::new(&table, dim).unwrap();
+        let ids = rng.ids(n, rows);
+        let mut a = vec![0.0f32; n * rows];
+        let reps = if rows > 10_000 { 1 } else { 2 };
+        let t_dense = time(reps, &mut || {
+            dense.fill(0.0);
+            onehot::one_hot(&ids, rows, &mut a).unwrap();
+            onehot::matmul(&a, &table, &mut dense, n, rows, dim).unwrap();
+            black_box(&dense);
+        });
+        let t_lookup = time(2000, &mut || {
+            gather(t, black_box(&ids), &mut out).unwrap();
+            black_box(&out);
+        });
+        println!(
+            "  vocabulary {rows:>6}: one-hot {:10.1} us   lookup {:6.2} us   ratio {:>8.0}x",
+            t_dense * 1e6,
+            t_lookup * 1e6,
+            t_dense / t_lookup
+        );
+    }
+}
+
+fn main() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    println!(
+        "embedding-kernels quick report: single thread; ISA paths {}; dispatched = {}",
+        Isa::available()
+            .map(|i| i.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Isa::best()
+    );
+    println!("median of {ROUNDS} interleaved rounds; ratios are taken within this run\n");
+    let only = std::env::args().nth(1).unwrap_or_default();
+    let want = |name: &str| only.is_empty() || name.contains(only.as_str());
+    if want("gather") {
+        gather_case(&mut rng, 1000, 64, 1);
+        gather_case(&mut rng, 1000, 16, 1);
+        gather_case(&mut rng, 1000, 4, 1);
+        gather_f16_case(&mut rng, 1000, 64);
+        gather_case(&mut rng, 1 << 20, 64, 256);
+    }
+    if want("scatter") {
+        scatter_case(&mut rng, 1000, 64, 1);
+        scatter_case(&mut rng, 1000, 4, 1);
+        scatter_case(&mut rng, 1 << 20, 64, 256);
+    }
+    if want("bags") {
+        bags_case(&mut rng, 100_000, 64, 20);
+    }
+    if want("seed") {
+        seed_case(&mut rng);
+    }
+    let _ = (gather_bags::<f32, u32>, scatter_add::<f32, u32>);
+}

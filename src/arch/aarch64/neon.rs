@@ -1,0 +1,106 @@
+//! NEON: 4 f32 lanes. f16 widens with FCVTL (`vcvt_f32_f16`) and narrows
+//! with FCVTN (`vcvt_f16_f32`, the FPCR rounding mode: nearest even unless a
+//! program changes it), plain Armv8.0, so Cortex-A53 and A72 are served
+//! without the fp16 extension; bf16 with integer shifts. Rows are
+//! prefetched with `prfm` (off under Miri, which cannot run inline assembly).
+
+use core::arch::aarch64::*;
+
+use crate::arch::vector::Vector;
+
+/// Four f32 lanes in a NEON register.
+#[derive(Clone, Copy)]
+pub(crate) struct V(float32x4_t);
+
+// SAFETY (every method below): the `Vector` contract: NEON is enabled (the
+// target baseline, named by the shims too), and the pointers are valid for
+// the lanes read or written; NEON loads and stores have no alignment needs.
+impl Vector for V {
+    const LANES: usize = 4;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(vdupq_n_f32(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(vld1q_f32(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { vst1q_f32(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self {
+        // SAFETY: see above; FCVTL widens exactly.
+        unsafe { V(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))) }
+    }
+    #[inline(always)]
+    unsafe fn store_f16(self, p: *mut u16) {
+        // SAFETY: see above; FCVTN rounds by FPCR.RMode, nearest even by default.
+        unsafe { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16(p: *const u16) -> Self {
+        // SAFETY: see above; bf16 bits are the top half of the f32 bits.
+        unsafe { V(vreinterpretq_f32_u32(vshll_n_u16::<16>(vld1_u16(p)))) }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16(self, p: *mut u16) {
+        // SAFETY: see above. Nearest even as `half::bf16::from_f32`; a NaN
+        // keeps its top bits, made quiet.
+        unsafe {
+            let x = vreinterpretq_u32_f32(self.0);
+            let abs = vandq_u32(x, vdupq_n_u32(0x7fff_ffff));
+            let nan = vcgtq_u32(abs, vdupq_n_u32(0x7f80_0000));
+            let hi = vshrq_n_u32::<16>(x);
+            let lsb = vandq_u32(hi, vdupq_n_u32(1));
+            let rounded = vshrq_n_u32::<16>(vaddq_u32(vaddq_u32(x, vdupq_n_u32(0x7fff)), lsb));
+            let quiet = vorrq_u32(hi, vdupq_n_u32(0x40));
+            vst1_u16(p, vmovn_u32(vbslq_u32(nan, quiet, rounded)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(vaddq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(vmulq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(vdivq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_nan(self, x: Self) -> Self {
+        // SAFETY: see above. Not FMAX, which orders -0 below +0: the
+        // portable rule keeps the accumulator on ties. `x > acc ? x : acc`
+        // keeps a NaN accumulator; a NaN `x` is selected after.
+        unsafe {
+            let m = vbslq_f32(vcgtq_f32(x.0, self.0), x.0, self.0);
+            let nan = vmvnq_u32(vceqq_f32(x.0, x.0));
+            V(vbslq_f32(nan, x.0, m))
+        }
+    }
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const u8) {
+        #[cfg(not(miri))]
+        // SAFETY: PRFM is a hint: it never faults and writes nothing.
+        unsafe {
+            core::arch::asm!(
+                "prfm pldl1keep, [{0}]",
+                in(reg) _p,
+                options(nostack, preserves_flags, readonly)
+            )
+        }
+    }
+}
+
+crate::arch::shims!(crate::Isa::Neon, "neon", V);

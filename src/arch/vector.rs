@@ -1,0 +1,196 @@
+//! The crate-private vector trait every SIMD path implements, and `Lane`,
+//! which maps the three element types onto it.
+//!
+//! Every method is `unsafe`: an implementation may use instructions of its
+//! ISA, so the caller must run on a CPU that has them (the `#[target_feature]`
+//! shims guarantee that), and pointers must be valid for the lanes touched.
+
+use half::{bf16, f16};
+
+/// `LANES` f32 lanes of one ISA's vector register.
+///
+/// Arithmetic is IEEE single precision, round to nearest even, each
+/// operation rounded on its own (never fused), so every implementation gives
+/// the same bits as scalar Rust.
+pub(crate) trait Vector: Copy {
+    /// f32 lanes in one vector (at most 16).
+    const LANES: usize;
+
+    /// All lanes `x`.
+    unsafe fn splat(x: f32) -> Self;
+    /// Loads `LANES` f32, unaligned.
+    unsafe fn load(p: *const f32) -> Self;
+    /// Stores `LANES` f32, unaligned.
+    unsafe fn store(self, p: *mut f32);
+    /// Loads `LANES` f16 and widens them exactly.
+    unsafe fn load_f16(p: *const u16) -> Self;
+    /// Narrows to f16 (nearest even) and stores `LANES` of them.
+    unsafe fn store_f16(self, p: *mut u16);
+    /// Loads `LANES` bf16 and widens them exactly.
+    unsafe fn load_bf16(p: *const u16) -> Self;
+    /// Narrows to bf16 (nearest even, as `half::bf16::from_f32`) and stores.
+    unsafe fn store_bf16(self, p: *mut u16);
+
+    /// Lane-wise `self + o`.
+    unsafe fn add(self, o: Self) -> Self;
+    /// Lane-wise `self · o`.
+    unsafe fn mul(self, o: Self) -> Self;
+    /// Lane-wise `self / o`.
+    unsafe fn div(self, o: Self) -> Self;
+    /// Lane-wise NaN-propagating maximum, `self` being the accumulator:
+    /// NaN if either is NaN, else `x` if `x > self`, else `self`.
+    unsafe fn max_nan(self, x: Self) -> Self;
+
+    /// Hints that the cache line holding `p` will be read soon. Never faults.
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const u8) {}
+
+    /// Loads `n < LANES` f32; the other lanes are zero.
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> Self {
+        let mut buf = [0f32; 16];
+        // SAFETY: the caller guarantees `p` is valid for `n < LANES <= 16`
+        // reads; `buf` has room for 16.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Self::load(buf.as_ptr())
+        }
+    }
+    /// Stores the first `n < LANES` lanes.
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        let mut buf = [0f32; 16];
+        // SAFETY: `buf` holds 16 >= LANES lanes; the caller guarantees `p`
+        // is valid for `n` writes.
+        unsafe {
+            self.store(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
+    }
+    /// Loads `n < LANES` f16; the other lanes are zero.
+    #[inline(always)]
+    unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        let mut buf = [0u16; 16];
+        // SAFETY: as `load_partial`, for 2-byte elements.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Self::load_f16(buf.as_ptr())
+        }
+    }
+    /// Narrows and stores the first `n < LANES` lanes as f16.
+    #[inline(always)]
+    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        let mut buf = [0u16; 16];
+        // SAFETY: as `store_partial`, for 2-byte elements.
+        unsafe {
+            self.store_f16(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
+    }
+    /// Loads `n < LANES` bf16; the other lanes are zero.
+    #[inline(always)]
+    unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
+        let mut buf = [0u16; 16];
+        // SAFETY: as `load_partial`, for 2-byte elements.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Self::load_bf16(buf.as_ptr())
+        }
+    }
+    /// Narrows and stores the first `n < LANES` lanes as bf16.
+    #[inline(always)]
+    unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
+        let mut buf = [0u16; 16];
+        // SAFETY: as `store_partial`, for 2-byte elements.
+        unsafe {
+            self.store_bf16(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
+    }
+}
+
+/// An element type as seen by the vector bodies: how to move `LANES` of it
+/// in and out of a [`Vector`] of f32.
+pub(crate) trait Lane: Copy {
+    /// Loads `V::LANES` elements, widened.
+    unsafe fn vload<V: Vector>(p: *const Self) -> V;
+    /// Loads `n < V::LANES` elements, widened; other lanes zero.
+    unsafe fn vload_partial<V: Vector>(p: *const Self, n: usize) -> V;
+    /// Stores `V::LANES` elements, narrowed.
+    unsafe fn vstore<V: Vector>(v: V, p: *mut Self);
+    /// Stores `n < V::LANES` elements, narrowed.
+    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut Self, n: usize);
+}
+
+// SAFETY (all three impls below): the pointer casts are between types of the
+// same size and alignment or to a smaller alignment (`f16`/`bf16` are
+// `repr(transparent)` over `u16`), and the caller's guarantees on `p` carry
+// over unchanged to the `Vector` method called.
+impl Lane for f32 {
+    #[inline(always)]
+    unsafe fn vload<V: Vector>(p: *const f32) -> V {
+        // SAFETY: see above.
+        unsafe { V::load(p) }
+    }
+    #[inline(always)]
+    unsafe fn vload_partial<V: Vector>(p: *const f32, n: usize) -> V {
+        // SAFETY: see above.
+        unsafe { V::load_partial(p, n) }
+    }
+    #[inline(always)]
+    unsafe fn vstore<V: Vector>(v: V, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { v.store(p) }
+    }
+    #[inline(always)]
+    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut f32, n: usize) {
+        // SAFETY: see above.
+        unsafe { v.store_partial(p, n) }
+    }
+}
+
+impl Lane for f16 {
+    #[inline(always)]
+    unsafe fn vload<V: Vector>(p: *const f16) -> V {
+        // SAFETY: see above.
+        unsafe { V::load_f16(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn vload_partial<V: Vector>(p: *const f16, n: usize) -> V {
+        // SAFETY: see above.
+        unsafe { V::load_f16_partial(p.cast(), n) }
+    }
+    #[inline(always)]
+    unsafe fn vstore<V: Vector>(v: V, p: *mut f16) {
+        // SAFETY: see above.
+        unsafe { v.store_f16(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut f16, n: usize) {
+        // SAFETY: see above.
+        unsafe { v.store_f16_partial(p.cast(), n) }
+    }
+}
+
+impl Lane for bf16 {
+    #[inline(always)]
+    unsafe fn vload<V: Vector>(p: *const bf16) -> V {
+        // SAFETY: see above.
+        unsafe { V::load_bf16(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn vload_partial<V: Vector>(p: *const bf16, n: usize) -> V {
+        // SAFETY: see above.
+        unsafe { V::load_bf16_partial(p.cast(), n) }
+    }
+    #[inline(always)]
+    unsafe fn vstore<V: Vector>(v: V, p: *mut bf16) {
+        // SAFETY: see above.
+        unsafe { v.store_bf16(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut bf16, n: usize) {
+        // SAFETY: see above.
+        unsafe { v.store_bf16_partial(p.cast(), n) }
+    }
+}

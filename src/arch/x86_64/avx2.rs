@@ -1,0 +1,117 @@
+//! AVX2 + FMA + F16C: 8 f32 lanes. f16 converts with F16C
+//! (`vcvtph2ps` widens exactly; `vcvtps2ph` with immediate 0 rounds to
+//! nearest even); bf16 with integer shifts. FMA is never used.
+
+use core::arch::x86_64::*;
+
+use crate::arch::vector::Vector;
+
+/// Eight f32 lanes in an AVX register.
+#[derive(Clone, Copy)]
+pub(crate) struct V(__m256);
+
+/// Narrows 8 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
+#[inline(always)]
+unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
+    // SAFETY: AVX2 is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let x = _mm256_castps_si256(v);
+        let abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fff_ffff));
+        let nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f80_0000));
+        let lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
+        let rounded = _mm256_srli_epi32(
+            _mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)), lsb),
+            16,
+        );
+        let quiet = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
+        _mm256_blendv_epi8(rounded, quiet, nan)
+    }
+}
+
+// SAFETY (every method below): the `Vector` contract: AVX2, FMA and F16C are
+// enabled by the shims' `#[target_feature]`, and the pointers are valid for
+// the lanes read or written; all loads and stores are unaligned forms.
+impl Vector for V {
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm256_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm256_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { _mm256_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self {
+        // SAFETY: see above; 8 f16 are 16 bytes.
+        unsafe { V(_mm256_cvtph_ps(_mm_loadu_si128(p.cast()))) }
+    }
+    #[inline(always)]
+    unsafe fn store_f16(self, p: *mut u16) {
+        // SAFETY: see above; immediate 0 is round to nearest even.
+        unsafe {
+            _mm_storeu_si128(
+                p.cast(),
+                _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16(p: *const u16) -> Self {
+        // SAFETY: see above; bf16 bits are the top half of the f32 bits.
+        unsafe {
+            let h = _mm256_cvtepu16_epi32(_mm_loadu_si128(p.cast()));
+            V(_mm256_castsi256_ps(_mm256_slli_epi32(h, 16)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16(self, p: *mut u16) {
+        // SAFETY: see above. `packus` works within 128-bit halves; the
+        // permute gathers the two packed quarters into the low half.
+        unsafe {
+            let b = f32_to_bf16_bits(self.0);
+            let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi32(b, b));
+            _mm_storeu_si128(p.cast(), _mm256_castsi256_si128(packed))
+        }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm256_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm256_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm256_div_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_nan(self, x: Self) -> Self {
+        // SAFETY: see above. `vmaxps(x, acc)` keeps a NaN accumulator; a NaN
+        // `x` is blended in after.
+        unsafe {
+            let m = _mm256_max_ps(x.0, self.0);
+            let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(x.0, x.0);
+            V(_mm256_blendv_ps(m, x.0, nan))
+        }
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+}
+
+crate::arch::shims!(crate::Isa::Avx2, "avx2,fma,f16c", V);

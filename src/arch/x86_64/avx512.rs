@@ -1,0 +1,165 @@
+//! AVX-512 F + BW + VL: 16 f32 lanes, tails by masked loads and stores (a
+//! masked-off lane is never touched, so tails need no scratch buffer).
+//! f16 converts with `vcvtph2ps`/`vcvtps2ph` (nearest even); bf16 with
+//! integer shifts (not AVX512-BF16, whose conversion flushes subnormals).
+
+use core::arch::x86_64::*;
+
+use crate::arch::vector::Vector;
+
+/// Sixteen f32 lanes in a ZMM register.
+#[derive(Clone, Copy)]
+pub(crate) struct V(__m512);
+
+/// The mask of the first `n < 16` lanes.
+#[inline(always)]
+fn first(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+/// Narrows 16 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
+#[inline(always)]
+unsafe fn f32_to_bf16_bits(v: __m512) -> __m512i {
+    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let x = _mm512_castps_si512(v);
+        let abs = _mm512_and_si512(x, _mm512_set1_epi32(0x7fff_ffff));
+        let nan = _mm512_cmpgt_epi32_mask(abs, _mm512_set1_epi32(0x7f80_0000));
+        let lsb = _mm512_and_si512(_mm512_srli_epi32::<16>(x), _mm512_set1_epi32(1));
+        let rounded = _mm512_srli_epi32::<16>(_mm512_add_epi32(
+            _mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)),
+            lsb,
+        ));
+        let quiet = _mm512_or_si512(_mm512_srli_epi32::<16>(x), _mm512_set1_epi32(0x40));
+        _mm512_mask_mov_epi32(rounded, nan, quiet)
+    }
+}
+
+const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+// SAFETY (every method below): the `Vector` contract: AVX-512 F, BW and VL
+// are enabled by the shims' `#[target_feature]`, and the pointers are valid
+// for the lanes read or written (masked-off lanes are not accessed); all
+// loads and stores are unaligned forms.
+impl Vector for V {
+    const LANES: usize = 16;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { _mm512_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self {
+        // SAFETY: see above; 16 f16 are 32 bytes.
+        unsafe { V(_mm512_cvtph_ps(_mm256_loadu_si256(p.cast()))) }
+    }
+    #[inline(always)]
+    unsafe fn store_f16(self, p: *mut u16) {
+        // SAFETY: see above.
+        unsafe { _mm256_storeu_si256(p.cast(), _mm512_cvtps_ph::<NEAREST>(self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16(p: *const u16) -> Self {
+        // SAFETY: see above; bf16 bits are the top half of the f32 bits.
+        unsafe {
+            let h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p.cast()));
+            V(_mm512_castsi512_ps(_mm512_slli_epi32::<16>(h)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16(self, p: *mut u16) {
+        // SAFETY: see above; `vpmovdw` truncates each lane to its low 16 bits.
+        unsafe { _mm256_storeu_si256(p.cast(), _mm512_cvtepi32_epi16(f32_to_bf16_bits(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_div_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_nan(self, x: Self) -> Self {
+        // SAFETY: see above. `vmaxps(x, acc)` keeps a NaN accumulator; a NaN
+        // `x` is moved in after under its mask.
+        unsafe {
+            let m = _mm512_max_ps(x.0, self.0);
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x.0, x.0);
+            V(_mm512_mask_mov_ps(m, nan, x.0))
+        }
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm512_maskz_loadu_ps(first(n), p)) }
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        // SAFETY: see above.
+        unsafe { _mm512_mask_storeu_ps(p, first(n), self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe {
+            V(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(
+                first(n),
+                p.cast(),
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above.
+        unsafe { _mm256_mask_storeu_epi16(p.cast(), first(n), _mm512_cvtps_ph::<NEAREST>(self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe {
+            let h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(n), p.cast()));
+            V(_mm512_castsi512_ps(_mm512_slli_epi32::<16>(h)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above.
+        unsafe {
+            _mm256_mask_storeu_epi16(
+                p.cast(),
+                first(n),
+                _mm512_cvtepi32_epi16(f32_to_bf16_bits(self.0)),
+            )
+        }
+    }
+}
+
+crate::arch::shims!(
+    crate::Isa::Avx512,
+    "avx512f,avx512bw,avx512vl,avx2,fma,f16c",
+    V
+);

@@ -1,0 +1,190 @@
+//! SSE2: 4 f32 lanes. No F16C here, so f16 is converted with integer SIMD
+//! (exact widening; nearest-even narrowing, the same bits as `half`'s
+//! software conversion for every non-NaN value).
+
+use core::arch::x86_64::*;
+
+use crate::arch::vector::Vector;
+
+/// Four f32 lanes in an SSE register.
+#[derive(Clone, Copy)]
+pub(crate) struct V(__m128);
+
+/// Widens 4 f16 (in the low halves of 32-bit lanes) to f32 bits, exactly.
+/// After ryg's `half_to_float_fast`: shift exponent and mantissa into place,
+/// rebias, fix infinities and NaNs, and renormalise subnormals with one
+/// exact float subtraction.
+#[inline(always)]
+pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let shifted_exp = _mm_set1_epi32(0x7c00 << 13);
+        let sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
+        let o = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x7fff)), 13);
+        let exp = _mm_and_si128(o, shifted_exp);
+        let o = _mm_add_epi32(o, _mm_set1_epi32((127 - 15) << 23));
+        let infnan = _mm_cmpeq_epi32(exp, shifted_exp);
+        let o = _mm_add_epi32(o, _mm_and_si128(infnan, _mm_set1_epi32((128 - 16) << 23)));
+        let sub = _mm_cmpeq_epi32(exp, _mm_setzero_si128());
+        let renorm = _mm_castps_si128(_mm_sub_ps(
+            _mm_castsi128_ps(_mm_add_epi32(o, _mm_set1_epi32(1 << 23))),
+            _mm_castsi128_ps(_mm_set1_epi32(113 << 23)),
+        ));
+        let o = _mm_or_si128(_mm_and_si128(sub, renorm), _mm_andnot_si128(sub, o));
+        _mm_castsi128_ps(_mm_or_si128(o, sign))
+    }
+}
+
+/// Narrows 4 f32 to f16 bits (in 32-bit lanes), nearest even. After ryg's
+/// `float_to_half_fast3_rtne`: overflow to infinity, NaN to a quiet NaN,
+/// subnormals rounded by one float addition, normals by integer rounding.
+#[inline(always)]
+pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let f = _mm_castps_si128(v);
+        let sign = _mm_and_si128(f, _mm_set1_epi32(i32::MIN));
+        let a = _mm_xor_si128(f, sign);
+        // |x| >= 65536 (after rounding, everything from 65520 up overflows;
+        // that is handled by the normal path carrying into exponent 31).
+        let big = _mm_cmpgt_epi32(a, _mm_set1_epi32(((127 + 16) << 23) - 1));
+        let nan = _mm_cmpgt_epi32(a, _mm_set1_epi32(0x7f80_0000));
+        let big_v = _mm_or_si128(
+            _mm_and_si128(nan, _mm_set1_epi32(0x7e00)),
+            _mm_andnot_si128(nan, _mm_set1_epi32(0x7c00)),
+        );
+        // Subnormal results: add 0.5 so the FPU rounds to a multiple of 2^-24.
+        let small = _mm_cmplt_epi32(a, _mm_set1_epi32(113 << 23));
+        let denorm_magic = _mm_set1_epi32(((127 - 15) + (23 - 10) + 1) << 23);
+        let small_v = _mm_sub_epi32(
+            _mm_castps_si128(_mm_add_ps(
+                _mm_castsi128_ps(a),
+                _mm_castsi128_ps(denorm_magic),
+            )),
+            denorm_magic,
+        );
+        // Normal results: rebias, round to nearest even on bit 13.
+        let odd = _mm_and_si128(_mm_srli_epi32(a, 13), _mm_set1_epi32(1));
+        let n = _mm_add_epi32(a, _mm_set1_epi32(((15 - 127) << 23) + 0xfff));
+        let normal_v = _mm_srli_epi32(_mm_add_epi32(n, odd), 13);
+        let o = _mm_or_si128(
+            _mm_and_si128(small, small_v),
+            _mm_andnot_si128(small, normal_v),
+        );
+        let o = _mm_or_si128(_mm_and_si128(big, big_v), _mm_andnot_si128(big, o));
+        _mm_or_si128(o, _mm_srli_epi32(sign, 16))
+    }
+}
+
+/// Narrows 4 f32 to bf16 bits (in 32-bit lanes) exactly as
+/// `half::bf16::from_f32`: nearest even; NaN keeps its top bits, made quiet.
+#[inline(always)]
+pub(crate) unsafe fn f32_to_bf16_bits(v: __m128) -> __m128i {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let x = _mm_castps_si128(v);
+        let abs = _mm_and_si128(x, _mm_set1_epi32(0x7fff_ffff));
+        let nan = _mm_cmpgt_epi32(abs, _mm_set1_epi32(0x7f80_0000));
+        let lsb = _mm_and_si128(_mm_srli_epi32(x, 16), _mm_set1_epi32(1));
+        let rounded = _mm_srli_epi32(
+            _mm_add_epi32(_mm_add_epi32(x, _mm_set1_epi32(0x7fff)), lsb),
+            16,
+        );
+        let quiet = _mm_or_si128(_mm_srli_epi32(x, 16), _mm_set1_epi32(0x40));
+        _mm_or_si128(_mm_and_si128(nan, quiet), _mm_andnot_si128(nan, rounded))
+    }
+}
+
+/// Packs 4 lanes of 16-bit values held in 32-bit lanes into the low 64 bits.
+#[inline(always)]
+unsafe fn pack16(o: __m128i) -> __m128i {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // Sign-extend from bit 15 so the signed saturating pack keeps the bits.
+    unsafe {
+        _mm_packs_epi32(
+            _mm_srai_epi32(_mm_slli_epi32(o, 16), 16),
+            _mm_setzero_si128(),
+        )
+    }
+}
+
+// SAFETY (every method below): the `Vector` contract: SSE2 is enabled (it is
+// the x86_64 baseline, and the shims name it), and the pointers are valid for
+// the lanes read or written; all loads and stores are unaligned forms.
+impl Vector for V {
+    const LANES: usize = 4;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { _mm_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self {
+        // SAFETY: see above; 4 f16 are 8 bytes.
+        unsafe {
+            let h = _mm_loadl_epi64(p.cast());
+            V(f16_bits_to_f32(_mm_unpacklo_epi16(h, _mm_setzero_si128())))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_f16(self, p: *mut u16) {
+        // SAFETY: see above; 4 f16 are 8 bytes.
+        unsafe { _mm_storel_epi64(p.cast(), pack16(f32_to_f16_bits(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16(p: *const u16) -> Self {
+        // SAFETY: see above; bf16 bits are the top half of the f32 bits.
+        unsafe {
+            let h = _mm_loadl_epi64(p.cast());
+            V(_mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), h)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16(self, p: *mut u16) {
+        // SAFETY: see above.
+        unsafe { _mm_storel_epi64(p.cast(), pack16(f32_to_bf16_bits(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_div_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_nan(self, x: Self) -> Self {
+        // SAFETY: see above. `maxps(x, acc)` gives `x > acc ? x : acc`,
+        // which keeps a NaN accumulator; a NaN `x` is blended in after.
+        unsafe {
+            let m = _mm_max_ps(x.0, self.0);
+            let nan = _mm_cmpunord_ps(x.0, x.0);
+            V(_mm_or_ps(_mm_and_ps(nan, x.0), _mm_andnot_ps(nan, m)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+}
+
+crate::arch::shims!(crate::Isa::Sse2, "sse2", V);

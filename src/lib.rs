@@ -1,0 +1,244 @@
+//! SIMD kernels for embedding tables: lookups, pooled lookups and their
+//! gradient, `no_std`, without allocation, proven equal to the one-hot
+//! product they replace.
+//!
+//! An embedding layer is `E(x) = one_hot(x) · W` with `W` a `rows × dim`
+//! table. The one-hot matrix is `n × rows` and almost all zeros, so this
+//! crate computes the same values by looking rows up, and keeps the dense
+//! definition in [`onehot`] as the oracle its tests compare every path with.
+//!
+//! ```
+//! use embedding_kernels::{gather, gather_bags, scatter_add, Bags, Pooling, Table, TableMut};
+//!
+//! // A 4 × 3 table, row-major.
+//! let mut w: Vec<f32> = (0..12).map(|v| v as f32).collect();
+//! let table = Table::new(&w, 3)?;
+//!
+//! // Lookup: out[i] = W[ids[i]].
+//! let ids = [3u32, 0, 3];
+//! let mut out = vec![0.0f32; ids.len() * 3];
+//! gather(table, &ids, &mut out)?;
+//! assert_eq!(out, [9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 9.0, 10.0, 11.0]);
+//!
+//! // Pooled lookup: two bags, [3, 0] and [3], averaged.
+//! let bags = Bags::new(&ids, &[0u32, 2, 3]);
+//! let mut pooled = vec![0.0f32; 2 * 3];
+//! gather_bags(table, bags, Pooling::Mean, &mut pooled)?;
+//! assert_eq!(pooled, [4.5, 5.5, 6.5, 9.0, 10.0, 11.0]);
+//!
+//! // Gradient: W[ids[i]] += -0.5 · G[i], in order.
+//! let grad = vec![1.0f32; ids.len() * 3];
+//! scatter_add(&mut TableMut::new(&mut w, 3)?, &ids, &grad, -0.5)?;
+//! assert_eq!(&w[9..], [8.0, 9.0, 10.0]);
+//!
+//! // Bad input is an error, and nothing is written.
+//! let err = gather(Table::new(&w, 3)?, &[4u32], &mut out[..3]).unwrap_err();
+//! assert_eq!(err.to_string(), "index 4 at position 0 is out of range: the table has 4 rows");
+//! # Ok::<(), embedding_kernels::Error>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! Every path (portable, SSE2, AVX2, AVX-512, NEON, simd128) gives the same
+//! bits, for every input, NaN payloads aside:
+//!
+//! - products and sums round separately, never fused;
+//! - same-type gathers copy bits; f16/bf16 → f32 widens exactly;
+//! - indices are checked (`0 <= i < rows`, negatives rejected) before
+//!   anything is written; an erroring call leaves every buffer untouched;
+//! - bag sums run in index order; Mean divides by the count (or `Σw`), SqrtN
+//!   by `√count` (or `√Σw²`), a zero divisor giving zeros (TensorFlow's
+//!   `div_no_nan`); Max is NaN-propagating and refuses weights; an empty bag
+//!   is zeros;
+//! - `scatter_add` applies contributions in occurrence order, one rounding
+//!   to the table's type per contribution.
+//!
+//! # Crate features
+//!
+//! - `std` (default): detects the CPU's instruction sets at run time and
+//!   caches the choice. Without it, the path is the best one the build
+//!   target enables (`-C target-feature`, `-C target-cpu`).
+//! - `alloc`: nothing yet; reserved for conveniences that allocate. The
+//!   kernels never allocate.
+#![no_std]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod arch;
+pub mod convert;
+mod element;
+mod error;
+mod kernels;
+mod math;
+pub mod onehot;
+mod table;
+mod validate;
+
+pub use arch::Isa;
+pub use element::{Element, GatherInto, Index, bf16, f16};
+pub use error::Error;
+pub use kernels::Kernels;
+pub use table::{Table, TableMut};
+
+/// CSR bags of indices for [`gather_bags`]: bag `b` is
+/// `indices[offsets[b] .. offsets[b + 1]]`, with optional per-index weights.
+///
+/// There are `offsets.len() - 1` bags. Offsets must start at 0, never
+/// decrease, and end at `indices.len()`; this is checked by every call that
+/// takes `Bags`, not here.
+#[derive(Clone, Copy, Debug)]
+pub struct Bags<'a, I: Index> {
+    indices: &'a [I],
+    offsets: &'a [I],
+    weights: Option<&'a [f32]>,
+}
+
+impl<'a, I: Index> Bags<'a, I> {
+    /// Bags over `indices` cut by `offsets` (`bags + 1` of them), unweighted.
+    #[inline]
+    pub fn new(indices: &'a [I], offsets: &'a [I]) -> Self {
+        Bags {
+            indices,
+            offsets,
+            weights: None,
+        }
+    }
+
+    /// The same bags with one weight per index.
+    #[inline]
+    pub fn with_weights(self, weights: &'a [f32]) -> Self {
+        Bags {
+            weights: Some(weights),
+            ..self
+        }
+    }
+
+    /// The indices.
+    #[inline]
+    pub fn indices(&self) -> &'a [I] {
+        self.indices
+    }
+
+    /// The offsets.
+    #[inline]
+    pub fn offsets(&self) -> &'a [I] {
+        self.offsets
+    }
+
+    /// The weights, if any.
+    #[inline]
+    pub fn weights(&self) -> Option<&'a [f32]> {
+        self.weights
+    }
+
+    /// The number of bags, `offsets.len() - 1` (0 for empty offsets, which
+    /// calls reject).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no bags.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How [`gather_bags`] combines the rows of a bag (TensorFlow's combiners,
+/// PyTorch's `EmbeddingBag` modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pooling {
+    /// `Σ wᵢ·xᵢ` in index order (`Σ xᵢ` without weights: no multiply).
+    Sum,
+    /// The sum divided by the count, or by `Σ wᵢ` when weighted.
+    Mean,
+    /// The sum divided by `√count`, or by `√Σ wᵢ²` when weighted.
+    SqrtN,
+    /// Element-wise maximum; NaN propagates. Weights are an error.
+    Max,
+}
+
+/// Looks rows up: `out[i·dim .. (i+1)·dim] = table.row(indices[i])`, on the
+/// fastest path this CPU has.
+///
+/// Conversions: f32→f32, f16→f32, bf16→f32, f16→f16, bf16→bf16 (see
+/// [`GatherInto`]). Same-type gathers copy bits; widening is exact.
+///
+/// # Errors
+/// Checked in this order, before anything is written:
+/// - [`Error::OutputLength`] unless `out.len() == indices.len() · dim`;
+/// - [`Error::IndexOutOfRange`] for the first index outside `0..rows`.
+///
+/// On error `out` is untouched.
+#[inline]
+pub fn gather<T, O, I>(table: Table<'_, T>, indices: &[I], out: &mut [O]) -> Result<(), Error>
+where
+    T: GatherInto<O>,
+    O: Element,
+    I: Index,
+{
+    Kernels::best().gather(table, indices, out)
+}
+
+/// Pooled lookups: for each bag, its rows combined by `pooling` into one
+/// f32 row of `out` (`bags · dim` elements).
+///
+/// Sums run in index order. An empty bag gives zeros in every mode. A
+/// weighted Mean or SqrtN bag whose divisor is zero gives zeros.
+///
+/// # Errors
+/// Checked in this order, before anything is written:
+/// - [`Error::WeightsWithMax`] for weights with [`Pooling::Max`];
+/// - [`Error::WeightsLength`] unless there is one weight per index;
+/// - [`Error::OffsetsEmpty`], [`Error::FirstOffset`],
+///   [`Error::OffsetOutOfRange`], [`Error::OffsetsDecreasing`],
+///   [`Error::LastOffset`] for bad offsets (first offending position);
+/// - [`Error::OutputLength`] unless `out.len() == bags · dim`;
+/// - [`Error::IndexOutOfRange`] for the first index outside `0..rows`.
+///
+/// On error `out` is untouched.
+#[inline]
+pub fn gather_bags<T: Element, I: Index>(
+    table: Table<'_, T>,
+    bags: Bags<'_, I>,
+    pooling: Pooling,
+    out: &mut [f32],
+) -> Result<(), Error> {
+    Kernels::best().gather_bags(table, bags, pooling, out)
+}
+
+/// The gradient with respect to the table: `table[indices[i]] += scale ·
+/// rows[i]` for each `i` in order (`W += one_hot(x)ᵀ · (scale · G)`).
+///
+/// f32 tables: `t = t + scale·g`. f16/bf16 tables:
+/// `t = T::from_f32(t.to_f32() + scale·g)`, one nearest-even rounding per
+/// contribution; keep an f32 master table for many small updates.
+/// Deterministic: no atomics, no reordering visible in the result.
+///
+/// # Errors
+/// Checked in this order, before anything is written:
+/// - [`Error::GradientLength`] unless `rows.len() == indices.len() · dim`;
+/// - [`Error::IndexOutOfRange`] for the first index outside `0..rows`.
+///
+/// On error the table is untouched.
+#[inline]
+pub fn scatter_add<T: Element, I: Index>(
+    table: &mut TableMut<'_, T>,
+    indices: &[I],
+    rows: &[f32],
+    scale: f32,
+) -> Result<(), Error> {
+    Kernels::best().scatter_add(table, indices, rows, scale)
+}
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

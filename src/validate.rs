@@ -1,0 +1,104 @@
+//! One-pass input validation. Every kernel calls these before it writes.
+
+use crate::{Bags, Error, Index, Pooling};
+
+/// Checks `0 <= i < rows` for every index.
+///
+/// The fast path is a min/max fold in the index type's own width (it
+/// vectorises); only when it fails is the first bad position searched for.
+#[inline]
+pub(crate) fn indices<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
+    let rows64 = rows as u64;
+    if I::all_below(indices, rows64) {
+        return Ok(());
+    }
+    match indices.iter().position(|i| i.to_u64() >= rows64) {
+        Some(position) => Err(Error::IndexOutOfRange {
+            position,
+            value: indices[position].value(),
+            rows,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `a · b`, saturated: a saturated length never equals a real slice length
+/// of 2- or 4-byte elements.
+#[inline]
+pub(crate) fn product(a: usize, b: usize) -> usize {
+    a.saturating_mul(b)
+}
+
+/// Checks an output length.
+#[inline]
+pub(crate) fn output(len: usize, expected: usize) -> Result<(), Error> {
+    if len != expected {
+        return Err(Error::OutputLength { len, expected });
+    }
+    Ok(())
+}
+
+/// Checks CSR offsets against `len` indices: first 0, each within
+/// `0..=len`, non-decreasing, last `len`. Returns the number of bags.
+pub(crate) fn offsets<I: Index>(offsets: &[I], len: usize) -> Result<usize, Error> {
+    let Some((first, rest)) = offsets.split_first() else {
+        return Err(Error::OffsetsEmpty);
+    };
+    if first.to_u64() != 0 {
+        return Err(Error::FirstOffset {
+            value: first.value(),
+        });
+    }
+    let len64 = len as u64;
+    let mut previous = *first;
+    for (p, &o) in rest.iter().enumerate() {
+        let v = o.to_u64();
+        if v > len64 {
+            return Err(Error::OffsetOutOfRange {
+                position: p + 1,
+                value: o.value(),
+                len,
+            });
+        }
+        if v < previous.to_u64() {
+            return Err(Error::OffsetsDecreasing {
+                position: p + 1,
+                value: o.value(),
+                previous: previous.value(),
+            });
+        }
+        previous = o;
+    }
+    if previous.to_u64() != len64 {
+        return Err(Error::LastOffset {
+            value: previous.value(),
+            len,
+        });
+    }
+    Ok(rest.len())
+}
+
+/// Checks everything about a `gather_bags` call but the table itself.
+pub(crate) fn bags<I: Index>(
+    bags: &Bags<'_, I>,
+    pooling: Pooling,
+    rows: usize,
+    dim: usize,
+    out_len: usize,
+) -> Result<(), Error> {
+    let n = bags.indices().len();
+    if let Some(w) = bags.weights() {
+        if pooling == Pooling::Max {
+            return Err(Error::WeightsWithMax);
+        }
+        if w.len() != n {
+            return Err(Error::WeightsLength {
+                len: w.len(),
+                expected: n,
+            });
+        }
+    }
+    let count = offsets(bags.offsets(), n)?;
+    output(out_len, product(count, dim))?;
+    indices(bags.indices(), rows)
+}

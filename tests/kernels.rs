@@ -1,0 +1,544 @@
+//! The proof: every kernel on every ISA path this CPU has equals the dense
+//! one-hot oracle (`onehot`), and equals the portable path bit for bit.
+//!
+//! Shapes: rows 1..=2000, dims 1..=300, index counts from 0 with duplicates,
+//! every index and element type, slices at every alignment. The oracle costs
+//! `n · rows · dim`; each case is held to a budget of about 2M multiply-adds.
+
+mod common;
+
+use common::*;
+use embedding_kernels::{
+    Bags, Element, GatherInto, Isa, Kernels, Pooling, Table, TableMut, bf16, f16, onehot,
+};
+use proptest::prelude::*;
+
+/// Multiply-adds the oracle may spend on one case.
+const BUDGET: usize = if cfg!(miri) { 1 << 10 } else { 1 << 21 };
+
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    rows: usize,
+    dim: usize,
+    n: usize,
+    seed: u64,
+    shift: usize,
+}
+
+fn shapes() -> impl Strategy<Value = Shape> {
+    let max_rows: usize = if cfg!(miri) { 20 } else { 2000 };
+    let max_dim: usize = if cfg!(miri) { 40 } else { 300 };
+    (1..=max_rows, 1..=max_dim, any::<u64>(), 0..16usize).prop_flat_map(
+        |(rows, dim, seed, shift): (usize, usize, u64, usize)| {
+            let n_max: usize = (BUDGET / (rows * dim)).clamp(1, 300);
+            (0..=n_max).prop_map(move |n| Shape {
+                rows,
+                dim,
+                n,
+                seed,
+                shift,
+            })
+        },
+    )
+}
+
+/// `n` indices below `rows`, with repeats, and with both ends of the range.
+fn indices<I: TestIndex>(rng: &mut TestRng, n: usize, rows: usize) -> Vec<I> {
+    let mut v: Vec<usize> = Vec::with_capacity(n);
+    for p in 0..n {
+        let r = match rng.below(8) {
+            0 => 0,
+            1 => rows - 1,
+            2 if p > 0 => v[rng.below(p)],
+            _ => rng.below(rows),
+        };
+        v.push(r);
+    }
+    v.into_iter().map(I::from_usize).collect()
+}
+
+/// A table placed at `shift` elements into its buffer.
+fn table_buf<T: TestElement>(
+    rng: &mut TestRng,
+    rows: usize,
+    dim: usize,
+    any: bool,
+    shift: usize,
+) -> Vec<T> {
+    shifted(&fill::<T>(rng, rows * dim, any), shift)
+}
+
+fn widen<T: Element>(t: &[T]) -> Vec<f32> {
+    t.iter().map(|x| x.to_f32()).collect()
+}
+
+// ---------------------------------------------------------------- gather
+
+fn check_gather<T, O, I>(s: Shape, any: bool)
+where
+    T: TestElement + GatherInto<O>,
+    O: TestElement,
+    I: TestIndex,
+{
+    let rows = s.rows.min(I::MAX_ROWS);
+    let (dim, n) = (s.dim, s.n);
+    let mut rng = TestRng(s.seed);
+    let buf = table_buf::<T>(&mut rng, rows, dim, any, s.shift);
+    let data = &buf[s.shift..];
+    let table = Table::new(data, dim).unwrap();
+    let idx: Vec<I> = indices(&mut rng, n, rows);
+
+    let oracle = (!any).then(|| {
+        let mut a = vec![0.0f32; n * rows];
+        onehot::one_hot(&idx, rows, &mut a).unwrap();
+        let mut want = vec![O::default(); n * dim];
+        onehot::matmul(&a, data, &mut want, n, rows, dim).unwrap();
+        want
+    });
+
+    let what = format!(
+        "gather {}->{} {:?} idx {}",
+        T::name(),
+        O::name(),
+        (rows, dim, n),
+        std::any::type_name::<I>()
+    );
+    let mut reference: Option<Vec<O>> = None;
+    for k in kernels() {
+        let mut obuf = vec![O::default(); n * dim + s.shift];
+        k.gather(table, &idx, &mut obuf[s.shift..]).unwrap();
+        let got = &obuf[s.shift..];
+        if let Some(want) = &oracle {
+            assert_eq_oracle(&what, k.isa(), got, want);
+        }
+        match &reference {
+            None => reference = Some(got.to_vec()),
+            Some(r) => assert_same(&what, k.isa(), got, r),
+        }
+        // Row by row, the result is the table's row (bits for same-type,
+        // exact widening otherwise).
+        for (i, &x) in idx.iter().enumerate() {
+            let r = x.value() as usize;
+            for j in 0..dim {
+                let want = data[r * dim + j].to_f32();
+                let g = got[i * dim + j].to_f32();
+                assert!(
+                    g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+                    "{what} on {}: row {i} element {j}",
+                    k.isa()
+                );
+            }
+        }
+    }
+    // f16/bf16 → f32 equals widening the table first, then gathering f32.
+    if T::name() != O::name() {
+        let wide = widen(data);
+        let mut want = vec![0.0f32; n * dim];
+        Kernels::portable()
+            .gather(Table::new(&wide, dim).unwrap(), &idx, &mut want)
+            .unwrap();
+        let got: Vec<f32> = reference.unwrap().iter().map(|x| x.to_f32()).collect();
+        assert_same(&what, Isa::Portable, &got, &want);
+    }
+}
+
+fn gather_case(conv: usize, index: usize, s: Shape, any: bool) {
+    macro_rules! by_index {
+        ($t:ty, $o:ty) => {
+            match index {
+                0 => check_gather::<$t, $o, u8>(s, any),
+                1 => check_gather::<$t, $o, u16>(s, any),
+                2 => check_gather::<$t, $o, u32>(s, any),
+                3 => check_gather::<$t, $o, u64>(s, any),
+                4 => check_gather::<$t, $o, usize>(s, any),
+                5 => check_gather::<$t, $o, i32>(s, any),
+                _ => check_gather::<$t, $o, i64>(s, any),
+            }
+        };
+    }
+    match conv {
+        0 => by_index!(f32, f32),
+        1 => by_index!(f16, f32),
+        2 => by_index!(bf16, f32),
+        3 => by_index!(f16, f16),
+        _ => by_index!(bf16, bf16),
+    }
+}
+
+// ---------------------------------------------------------------- bags
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BagMode {
+    /// Indices strictly increasing inside each bag: the kernel's index order
+    /// is the oracle's row order, so results are exact.
+    Distinct,
+    /// Repeats allowed: within a rounding bound (positive weights).
+    Repeats,
+    /// Any bits, no oracle: only paths against each other.
+    AnyBits,
+}
+
+struct BagCase<I> {
+    idx: Vec<I>,
+    offsets: Vec<I>,
+    weights: Option<Vec<f32>>,
+}
+
+fn bag_case<I: TestIndex>(
+    rng: &mut TestRng,
+    rows: usize,
+    n_bags: usize,
+    n_max: usize,
+    mode: BagMode,
+    weighted: bool,
+) -> BagCase<I> {
+    let mut idx = Vec::new();
+    let mut offsets = vec![I::from_usize(0)];
+    for _ in 0..n_bags {
+        let len = match rng.below(6) {
+            0 => 0,
+            1 => 1,
+            _ => rng.below(n_max + 1),
+        };
+        if mode == BagMode::Distinct {
+            let mut rows_in: Vec<usize> = (0..len).map(|_| rng.below(rows)).collect();
+            rows_in.sort_unstable();
+            rows_in.dedup();
+            idx.extend(rows_in.into_iter().map(I::from_usize));
+        } else {
+            let chunk: Vec<I> = indices(rng, len, rows);
+            idx.extend(chunk);
+        }
+        offsets.push(I::from_usize(idx.len()));
+    }
+    let weights = weighted.then(|| {
+        (0..idx.len())
+            .map(|_| match mode {
+                BagMode::Distinct => rng.finite().clamp(-4.0, 4.0),
+                BagMode::Repeats => 0.125 + (rng.below(32) as f32) / 8.0,
+                BagMode::AnyBits => rng.any_bits(),
+            })
+            .collect()
+    });
+    BagCase {
+        idx,
+        offsets,
+        weights,
+    }
+}
+
+fn check_bags<T: TestElement, I: TestIndex>(
+    s: Shape,
+    pooling: Pooling,
+    weighted: bool,
+    mode: BagMode,
+) {
+    let rows = s.rows.min(I::MAX_ROWS);
+    let dim = s.dim;
+    let weighted = weighted && pooling != Pooling::Max;
+    let mut rng = TestRng(s.seed);
+    let buf = table_buf::<T>(&mut rng, rows, dim, mode == BagMode::AnyBits, s.shift);
+    let data = &buf[s.shift..];
+    let table = Table::new(data, dim).unwrap();
+    let n_bags = rng.below(9);
+    let per_bag = (s.n / n_bags.max(1)).clamp(1, 64);
+    let case: BagCase<I> = bag_case(&mut rng, rows, n_bags, per_bag, mode, weighted);
+    let mut bags = Bags::new(&case.idx, &case.offsets);
+    if let Some(w) = &case.weights {
+        bags = bags.with_weights(w);
+    }
+    let what = format!(
+        "bags {} {:?}{} {:?} {:?} idx {}",
+        T::name(),
+        pooling,
+        if weighted { " weighted" } else { "" },
+        mode,
+        (rows, dim, case.idx.len(), n_bags),
+        std::any::type_name::<I>()
+    );
+
+    let oracle = (mode != BagMode::AnyBits).then(|| {
+        let mut a = vec![0.0f32; n_bags * rows];
+        onehot::multi_hot(bags, rows, &mut a).unwrap();
+        let mut want = vec![0.0f32; n_bags * dim];
+        onehot::pool(&a, table, pooling, &mut want).unwrap();
+        want
+    });
+
+    let mut reference: Option<Vec<f32>> = None;
+    for k in kernels() {
+        let mut obuf = vec![f32::NAN; n_bags * dim + s.shift];
+        k.gather_bags(table, bags, pooling, &mut obuf[s.shift..])
+            .unwrap();
+        let got = &obuf[s.shift..];
+        match (&oracle, mode) {
+            (Some(want), BagMode::Distinct) => assert_eq_oracle(&what, k.isa(), got, want),
+            (Some(want), _) if pooling == Pooling::Max => {
+                assert_eq_oracle(&what, k.isa(), got, want)
+            }
+            (Some(want), _) => check_bound(&what, k.isa(), got, want, data, dim, &case, pooling),
+            _ => {}
+        }
+        match &reference {
+            None => reference = Some(got.to_vec()),
+            Some(r) => assert_same(&what, k.isa(), got, r),
+        }
+    }
+    // f16/bf16 tables equal widening the table first.
+    if T::name() != "f32" {
+        let wide = widen(data);
+        let mut want = vec![0.0f32; n_bags * dim];
+        Kernels::portable()
+            .gather_bags(Table::new(&wide, dim).unwrap(), bags, pooling, &mut want)
+            .unwrap();
+        assert_same(&what, Isa::Portable, reference.as_deref().unwrap(), &want);
+    }
+}
+
+/// Repeated indices: the kernel adds `w₁·x + w₂·x`, the dense product
+/// `(w₁+w₂)·x`, and in another order. Both are held to the exact value
+/// (computed in f64 from the per-index definition) within
+/// `8·(len+2)·2⁻²⁴ · Σ|wᵢ·xᵢ| / d` plus a subnormal floor, `d` the divisor
+/// (weights are positive here). SqrtN's weighted divisor `√Σwᵢ²` is defined
+/// per index (TensorFlow), which a merged multi-hot entry cannot express, so
+/// with repeats SqrtN is held to the exact value only.
+#[allow(clippy::too_many_arguments)]
+fn check_bound<T: Element, I: TestIndex>(
+    what: &str,
+    isa: Isa,
+    got: &[f32],
+    want: &[f32],
+    data: &[T],
+    dim: usize,
+    case: &BagCase<I>,
+    pooling: Pooling,
+) {
+    for (b, ends) in case.offsets.windows(2).enumerate() {
+        let (s, e) = (ends[0].value() as usize, ends[1].value() as usize);
+        let len = (e - s) as f64;
+        let w = |t: usize| case.weights.as_ref().map_or(1.0, |w| w[t] as f64);
+        let d = match pooling {
+            Pooling::Mean => (s..e).map(w).sum::<f64>(),
+            Pooling::SqrtN => (s..e).map(|t| w(t) * w(t)).sum::<f64>().sqrt(),
+            _ => 1.0,
+        };
+        let d = if d == 0.0 { 1.0 } else { d };
+        for j in 0..dim {
+            let x = |t: usize| data[case.idx[t].value() as usize * dim + j].to_f32() as f64;
+            let mag: f64 = (s..e).map(|t| (w(t) * x(t)).abs()).sum();
+            let exact: f64 = (s..e).map(|t| w(t) * x(t)).sum::<f64>() / d;
+            let tol = 8.0 * (len + 2.0) * f64::powi(2.0, -24) * mag / d + (len + 1.0) * 1e-44;
+            let (g, o) = (got[b * dim + j] as f64, want[b * dim + j] as f64);
+            assert!(
+                (g - exact).abs() <= tol,
+                "{what} on {isa}: bag {b} element {j}: got {g}, exact {exact}, bound {tol}"
+            );
+            assert!(
+                pooling == Pooling::SqrtN || (g - o).abs() <= 2.0 * tol,
+                "{what} on {isa}: bag {b} element {j}: got {g}, oracle {o}, bound {}",
+                2.0 * tol
+            );
+        }
+    }
+}
+
+fn bags_case(elem: usize, index: usize, s: Shape, pooling: Pooling, weighted: bool, mode: BagMode) {
+    macro_rules! by_index {
+        ($t:ty) => {
+            match index {
+                0 => check_bags::<$t, u8>(s, pooling, weighted, mode),
+                1 => check_bags::<$t, u16>(s, pooling, weighted, mode),
+                2 => check_bags::<$t, u32>(s, pooling, weighted, mode),
+                3 => check_bags::<$t, u64>(s, pooling, weighted, mode),
+                4 => check_bags::<$t, usize>(s, pooling, weighted, mode),
+                5 => check_bags::<$t, i32>(s, pooling, weighted, mode),
+                _ => check_bags::<$t, i64>(s, pooling, weighted, mode),
+            }
+        };
+    }
+    match elem {
+        0 => by_index!(f32),
+        1 => by_index!(f16),
+        _ => by_index!(bf16),
+    }
+}
+
+// ---------------------------------------------------------------- scatter-add
+
+fn check_scatter<T: TestElement, I: TestIndex>(s: Shape, scale: f32, any: bool) {
+    let rows = s.rows.min(I::MAX_ROWS);
+    let (dim, n) = (s.dim, s.n);
+    let mut rng = TestRng(s.seed);
+    let buf = table_buf::<T>(&mut rng, rows, dim, any, s.shift);
+    let data = &buf[s.shift..];
+    let idx: Vec<I> = indices(&mut rng, n, rows);
+    let grad: Vec<f32> = (0..n * dim)
+        .map(|_| if any { rng.any_bits() } else { rng.finite() })
+        .collect();
+    let what = format!(
+        "scatter_add {} scale {scale} {:?} idx {}",
+        T::name(),
+        (rows, dim, n),
+        std::any::type_name::<I>()
+    );
+
+    let oracle = (!any).then(|| {
+        let mut a = vec![0.0f32; n * rows];
+        onehot::one_hot(&idx, rows, &mut a).unwrap();
+        let b: Vec<f32> = grad.iter().map(|&g| scale * g).collect();
+        let mut c = data.to_vec();
+        onehot::matmul_transposed(&a, &b, &mut c, n, rows, dim).unwrap();
+        c
+    });
+
+    let mut reference: Option<Vec<T>> = None;
+    for k in kernels() {
+        let mut tbuf = buf.clone();
+        let mut t = TableMut::new(&mut tbuf[s.shift..], dim).unwrap();
+        k.scatter_add(&mut t, &idx, &grad, scale).unwrap();
+        let got = &tbuf[s.shift..];
+        if let Some(want) = &oracle {
+            assert_eq_oracle(&what, k.isa(), got, want);
+        }
+        match &reference {
+            None => reference = Some(got.to_vec()),
+            Some(r) => assert_same(&what, k.isa(), got, r),
+        }
+    }
+}
+
+fn scatter_case(elem: usize, index: usize, s: Shape, scale: f32, any: bool) {
+    macro_rules! by_index {
+        ($t:ty) => {
+            match index {
+                0 => check_scatter::<$t, u8>(s, scale, any),
+                1 => check_scatter::<$t, u16>(s, scale, any),
+                2 => check_scatter::<$t, u32>(s, scale, any),
+                3 => check_scatter::<$t, u64>(s, scale, any),
+                4 => check_scatter::<$t, usize>(s, scale, any),
+                5 => check_scatter::<$t, i32>(s, scale, any),
+                _ => check_scatter::<$t, i64>(s, scale, any),
+            }
+        };
+    }
+    match elem {
+        0 => by_index!(f32),
+        1 => by_index!(f16),
+        _ => by_index!(bf16),
+    }
+}
+
+fn poolings() -> impl Strategy<Value = Pooling> {
+    prop_oneof![
+        Just(Pooling::Sum),
+        Just(Pooling::Mean),
+        Just(Pooling::SqrtN),
+        Just(Pooling::Max)
+    ]
+}
+
+fn scales() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        Just(1.0f32),
+        Just(-1.0),
+        Just(0.0),
+        Just(-0.01),
+        (-4.0f32..4.0)
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn gather_equals_one_hot_product(s in shapes(), conv in 0..5usize, index in 0..7usize) {
+        gather_case(conv, index, s, false);
+    }
+
+    #[test]
+    fn gather_paths_agree_on_any_bits(s in shapes(), conv in 0..5usize, index in 0..7usize) {
+        gather_case(conv, index, s, true);
+    }
+
+    #[test]
+    fn bags_equal_multi_hot_product_exactly_without_repeats(
+        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
+    ) {
+        bags_case(elem, index, s, pooling, weighted, BagMode::Distinct);
+    }
+
+    #[test]
+    fn bags_with_repeats_within_bound(
+        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
+    ) {
+        bags_case(elem, index, s, pooling, weighted, BagMode::Repeats);
+    }
+
+    #[test]
+    fn bags_paths_agree_on_any_bits(
+        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
+    ) {
+        bags_case(elem, index, s, pooling, weighted, BagMode::AnyBits);
+    }
+
+    #[test]
+    fn scatter_add_equals_transposed_one_hot_product(
+        s in shapes(), elem in 0..3usize, index in 0..7usize, scale in scales()
+    ) {
+        scatter_case(elem, index, s, scale, false);
+    }
+
+    #[test]
+    fn scatter_add_paths_agree_on_any_bits(
+        s in shapes(), elem in 0..3usize, index in 0..7usize, scale in scales()
+    ) {
+        scatter_case(elem, index, s, scale, true);
+    }
+}
+
+// ------------------------------------------------- every tail, every alignment
+
+/// Deterministic sweep: every dim from 1 to 40 (every tail of 4, 8 and 16
+/// lanes, twice over) and the odd sizes around 64, 128, 256, at every
+/// alignment shift 0..16, for every kernel, conversion and pooling, on every
+/// path, against the portable path and the oracle.
+#[test]
+fn every_dim_and_alignment() {
+    let mut dims: Vec<usize> = (1..=40).collect();
+    dims.extend([47, 63, 64, 65, 127, 128, 129, 255, 256, 257, 300]);
+    let shifts: &[usize] = if cfg!(miri) {
+        &[0, 1]
+    } else {
+        &[0, 1, 2, 3, 5, 7, 8, 15]
+    };
+    if cfg!(miri) {
+        dims = vec![1, 3, 4, 5, 8, 16, 17, 33];
+    }
+    let mut seed = 1;
+    for &dim in &dims {
+        for &shift in shifts {
+            seed += 1;
+            let s = Shape {
+                rows: 7,
+                dim,
+                n: 11,
+                seed,
+                shift,
+            };
+            for conv in 0..5 {
+                gather_case(conv, 2, s, false);
+                gather_case(conv, 5, s, true);
+            }
+            for elem in 0..3 {
+                for pooling in [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max] {
+                    for weighted in [false, true] {
+                        bags_case(elem, 4, s, pooling, weighted, BagMode::Distinct);
+                        bags_case(elem, 6, s, pooling, weighted, BagMode::AnyBits);
+                    }
+                }
+                scatter_case(elem, 3, s, 0.5, false);
+                scatter_case(elem, 1, s, -1.5, true);
+            }
+        }
+    }
+}
