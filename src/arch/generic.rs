@@ -17,7 +17,7 @@ use crate::{Index, Pooling};
 /// Rows prefetched ahead of the one being copied, on tables large enough for
 /// it to pay (see [`PREFETCH_MIN_TABLE_BYTES`]). Tuned with `examples/report.rs`
 /// on the 1M × 64 case; the figures are in the README.
-pub(crate) const PREFETCH_ROWS: usize = 12;
+pub(crate) const PREFETCH_ROWS: usize = 16;
 
 /// Tables smaller than this are assumed to sit in cache, where a prefetch
 /// is one wasted instruction per cache line.
@@ -301,13 +301,23 @@ pub(crate) unsafe fn bags<V: Vector, T: Lane, I: Index>(
     let l = V::LANES;
     let base = table.as_ptr();
     let max = pooling == Pooling::Max;
-    for b in 0..offsets.len() - 1 {
+    let row_bytes = dim * core::mem::size_of::<T>();
+    let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
+    let bags = offsets.len() - 1;
+    for b in 0..bags {
         // SAFETY: validated offsets: `b + 1 < offsets.len()`, and
         // `start <= end <= indices.len()` (and the same for weights, which
-        // have one entry per index); output row `b` is inside `out`.
+        // have one entry per index); output row `b` is inside `out`; the
+        // prefetched rows are validated rows of the next bag.
         unsafe {
             let start = row_at(offsets, b);
             let end = row_at(offsets, b + 1);
+            if prefetch && b + 2 <= bags {
+                // The next bag's rows, a whole bag ahead.
+                for t in end..row_at(offsets, b + 2) {
+                    prefetch_row::<V>(base.add(row_at(indices, t) * dim).cast(), row_bytes);
+                }
+            }
             let bag = indices.get_unchecked(start..end);
             let w = weights.map(|w| w.get_unchecked(start..end));
             let o = out.as_mut_ptr().add(b * dim);

@@ -1,0 +1,82 @@
+//! gather_bags beside its baselines: memcpy of the rows-read bytes, the
+//! naive loop (zero a row, add each bag member), every ISA path and the
+//! dispatched call. Sums, means and max of bags of 20 from 100k × 64.
+//!
+//! `cargo bench --bench bags`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, gather_bags};
+use std::hint::black_box;
+
+fn bench_bags(c: &mut Criterion) {
+    let (rows, dim, bag, n_bags) = (100_000usize, 64usize, 20usize, 204usize);
+    let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let ids: Vec<u32> = (0..n_bags * bag)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % rows as u64) as u32
+        })
+        .collect();
+    let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
+    let weights: Vec<f32> = (0..ids.len()).map(|i| 1.0 + (i % 3) as f32).collect();
+    let src = vec![1.0f32; n_bags * bag * dim];
+    let mut copy = vec![0.0f32; n_bags * bag * dim];
+    let mut out = vec![0.0f32; n_bags * dim];
+    let t = Table::new(&table, dim).unwrap();
+    for (name, pooling, weighted) in [
+        ("sum", Pooling::Sum, false),
+        ("weighted_mean", Pooling::Mean, true),
+        ("max", Pooling::Max, false),
+    ] {
+        let mut g = c.benchmark_group(format!("bags_{name}/{rows}x{dim}/{n_bags}x{bag}"));
+        g.throughput(Throughput::Bytes((n_bags * bag * dim * 4) as u64));
+        g.bench_function("memcpy", |b| {
+            b.iter(|| copy.copy_from_slice(black_box(&src)))
+        });
+        if pooling == Pooling::Sum {
+            g.bench_function("naive", |b| {
+                b.iter(|| {
+                    for (o, ids) in out
+                        .chunks_exact_mut(dim)
+                        .zip(black_box(&ids).chunks_exact(bag))
+                    {
+                        o.fill(0.0);
+                        for &i in ids {
+                            let r = i as usize;
+                            for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
+                                *y += x;
+                            }
+                        }
+                    }
+                })
+            });
+        }
+        let bags = || {
+            let b = Bags::new(&ids, &offsets);
+            if weighted {
+                b.with_weights(&weights)
+            } else {
+                b
+            }
+        };
+        for isa in Isa::available() {
+            let k = Kernels::new(isa).unwrap();
+            g.bench_function(BenchmarkId::new("kernel", isa), |b| {
+                b.iter(|| {
+                    k.gather_bags(t, black_box(bags()), pooling, &mut out)
+                        .unwrap()
+                })
+            });
+        }
+        g.bench_function("dispatched", |b| {
+            b.iter(|| gather_bags(t, black_box(bags()), pooling, &mut out).unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_bags);
+criterion_main!(benches);
