@@ -87,6 +87,16 @@ fn copies<'a>(src: &'a [f32], dst: &'a std::cell::RefCell<Vec<f32>>) -> Vec<Vari
     ]
 }
 
+/// The next id set, shared by all variants of a case: consecutive calls,
+/// whichever variant makes them, never reuse a recent set, so on the large
+/// tables rows really come from DRAM and no variant reads rows another just
+/// pulled into cache.
+fn next(turn: &std::cell::Cell<usize>, sets: usize) -> usize {
+    let s = turn.get();
+    turn.set((s + 1) % sets);
+    s
+}
+
 /// A named variant: a closure doing one unit of work.
 type Variant<'a> = (String, Box<dyn FnMut() + 'a>);
 
@@ -163,15 +173,15 @@ fn kernel_variants<'a>(mut make: impl FnMut(Kernels) -> Box<dyn FnMut() + 'a>) -
 fn gather_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
     let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
+    let turn = &std::cell::Cell::new(0);
     let src = vec![1.0f32; LOOKUPS * dim];
     let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
     let t = Table::new(&table, dim).unwrap();
     let mut variants: Vec<Variant<'_>> = copies(&src, &out);
     variants.push(("naive".into(), {
-        let mut s = 0;
         let (table, ids, out) = (&table, &ids, &out);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             let mut out = out.borrow_mut();
             for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids[s])) {
                 let r = i as usize;
@@ -180,10 +190,9 @@ fn gather_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
         })
     }));
     variants.extend(kernel_variants(|k| {
-        let mut s = 0;
         let (ids, out) = (&ids, &out);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             k.gather(t, black_box(&ids[s]), &mut out.borrow_mut())
                 .unwrap();
         })
@@ -229,17 +238,23 @@ fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
 }
 
 fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
-    let table = std::cell::RefCell::new(vec![0.0f32; rows * dim]);
+    // Written element by element: a zeroed `vec!` is calloc'd, and its pages
+    // would fault in during the first timed calls.
+    let table = std::cell::RefCell::new(
+        (0..rows * dim)
+            .map(|v| (v % 5) as f32)
+            .collect::<Vec<f32>>(),
+    );
     let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
+    let turn = &std::cell::Cell::new(0);
     let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
     let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
     let scale = 1e-6f32;
     let mut variants: Vec<Variant<'_>> = copies(&grad, &copy);
     variants.push(("naive".into(), {
-        let mut s = 0;
         let (table, ids, grad) = (&table, &ids, &grad);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             let mut t = table.borrow_mut();
             for (g, &i) in grad.chunks_exact(dim).zip(black_box(&ids[s])) {
                 let r = i as usize;
@@ -250,10 +265,9 @@ fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
         })
     }));
     variants.extend(kernel_variants(|k| {
-        let mut s = 0;
         let (table, ids, grad) = (&table, &ids, &grad);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             let mut t = table.borrow_mut();
             let mut t = TableMut::new(&mut t, dim).unwrap();
             k.scatter_add(&mut t, black_box(&ids[s]), grad, scale)
@@ -273,6 +287,7 @@ fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
     let n_bags = LOOKUPS / bag;
     let sets = 16;
     let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
+    let turn = &std::cell::Cell::new(0);
     let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
     let src = vec![1.0f32; n_bags * bag * dim];
     let copy = std::cell::RefCell::new(vec![0.0f32; n_bags * bag * dim]);
@@ -280,10 +295,9 @@ fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
     let t = Table::new(&table, dim).unwrap();
     let mut variants: Vec<Variant<'_>> = copies(&src, &copy);
     variants.push(("naive".into(), {
-        let mut s = 0;
         let (table, ids, out) = (&table, &ids, &out);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             let mut out = out.borrow_mut();
             for (o, ids) in out
                 .chunks_exact_mut(dim)
@@ -300,10 +314,9 @@ fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
         })
     }));
     variants.extend(kernel_variants(|k| {
-        let mut s = 0;
         let (ids, out, offsets) = (&ids, &out, &offsets);
         Box::new(move || {
-            s = (s + 1) % sets;
+            let s = next(turn, sets);
             let bags = Bags::new(black_box(&ids[s]), offsets);
             k.gather_bags(t, bags, Pooling::Sum, &mut out.borrow_mut())
                 .unwrap();
