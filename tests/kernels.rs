@@ -542,3 +542,93 @@ fn every_dim_and_alignment() {
         }
     }
 }
+
+// ------------------------------------------------------- large tables
+
+/// Tables of 4 MiB and more take the prefetching loops (rows prefetched
+/// ahead in gather and scatter-add, the next bag's rows in bags). The oracle
+/// is too dear at this size (`n · rows · dim`), so each path is held to the
+/// portable path bit for bit, and gather to the table's rows directly.
+fn check_large<T: TestElement + GatherInto<f32>>(rows: usize, dim: usize, n: usize, seed: u64) {
+    let s = Shape {
+        rows,
+        dim,
+        n,
+        seed,
+        shift: 1,
+    };
+    let mut rng = TestRng(seed);
+    let buf = table_buf::<T>(&mut rng, rows, dim, false, s.shift);
+    assert!(
+        std::mem::size_of_val(&buf[1..]) >= 4 << 20,
+        "table must reach the prefetch threshold"
+    );
+    let mut data = buf[1..].to_vec();
+    let table = Table::new(&data, dim).unwrap();
+    let idx: Vec<u32> = indices(&mut rng, n, rows);
+    let what = format!("large {} table {rows}x{dim}", T::name());
+
+    let mut want = vec![0.0f32; n * dim];
+    Kernels::portable().gather(table, &idx, &mut want).unwrap();
+    for (i, &r) in idx.iter().enumerate() {
+        let row: Vec<f32> = data[r as usize * dim..][..dim]
+            .iter()
+            .map(|x| x.to_f32())
+            .collect();
+        assert_same(&what, Isa::Portable, &want[i * dim..][..dim], &row);
+    }
+    let offsets: Vec<u32> = (0..=n / 10)
+        .map(|b| (b * 10).min(n) as u32)
+        .chain([n as u32])
+        .collect();
+    let weights: Vec<f32> = (0..n).map(|_| rng.finite().clamp(-4.0, 4.0)).collect();
+    let grad: Vec<f32> = (0..n * dim).map(|_| rng.finite()).collect();
+    let bags = Bags::new(&idx, &offsets);
+    let bags_out = |k: Kernels, pooling, weighted: bool| {
+        let mut out = vec![0.0f32; (offsets.len() - 1) * dim];
+        let b = if weighted {
+            bags.with_weights(&weights)
+        } else {
+            bags
+        };
+        k.gather_bags(table, b, pooling, &mut out).unwrap();
+        out
+    };
+    let portable_bags: Vec<Vec<f32>> = [(Pooling::Sum, true), (Pooling::Max, false)]
+        .iter()
+        .map(|&(p, w)| bags_out(Kernels::portable(), p, w))
+        .collect();
+    let mut scattered = data.clone();
+    Kernels::portable()
+        .scatter_add(
+            &mut TableMut::new(&mut scattered, dim).unwrap(),
+            &idx,
+            &grad,
+            0.25,
+        )
+        .unwrap();
+    for k in kernels() {
+        let mut got = vec![0.0f32; n * dim];
+        k.gather(table, &idx, &mut got).unwrap();
+        assert_same(&what, k.isa(), &got, &want);
+        for (&(p, w), want) in [(Pooling::Sum, true), (Pooling::Max, false)]
+            .iter()
+            .zip(&portable_bags)
+        {
+            assert_same(&what, k.isa(), &bags_out(k, p, w), want);
+        }
+        let mut t = data.clone();
+        k.scatter_add(&mut TableMut::new(&mut t, dim).unwrap(), &idx, &grad, 0.25)
+            .unwrap();
+        assert_same(&what, k.isa(), &t, &scattered);
+    }
+    data.clear();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "4 MiB tables are too slow under Miri")]
+fn large_tables_take_the_prefetch_path() {
+    check_large::<f32>(17_000, 64, 3000, 11);
+    check_large::<f16>(40_000, 57, 2000, 12);
+    check_large::<bf16>(3_000, 700, 400, 13);
+}
