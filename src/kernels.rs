@@ -68,6 +68,16 @@ macro_rules! dispatch {
 }
 
 impl Kernels {
+    /// Checks `0 <= i < rows` for every index with this ISA's vector fold;
+    /// only on failure is the first bad position searched for.
+    #[inline]
+    fn check_indices<I: Index>(&self, indices: &[I], rows: usize) -> Result<(), Error> {
+        if dispatch!(self.isa, indices_below(indices, rows)) {
+            return Ok(());
+        }
+        validate::first_bad_index(indices, rows)
+    }
+
     /// The kernels of `isa`, or `None` when this CPU cannot run it.
     #[inline]
     pub fn new(isa: Isa) -> Option<Self> {
@@ -119,7 +129,7 @@ impl Kernels {
     {
         let dim = table.dim();
         validate::output(out.len(), validate::product(indices.len(), dim))?;
-        validate::indices(indices, table.rows())?;
+        self.check_indices(indices, table.rows())?;
         let src = table.as_slice();
         match (<T as Sealed>::KIND, <O as Sealed>::KIND) {
             (Kind::F32, Kind::F32) => {
@@ -156,7 +166,8 @@ impl Kernels {
         out: &mut [f32],
     ) -> Result<(), Error> {
         let dim = table.dim();
-        validate::bags(&bags, pooling, table.rows(), dim, out.len())?;
+        validate::bags(&bags, pooling, dim, out.len())?;
+        self.check_indices(bags.indices(), table.rows())?;
         let (idx, off, w) = (bags.indices(), bags.offsets(), bags.weights());
         let src = table.as_slice();
         match <T as Sealed>::KIND {
@@ -195,7 +206,7 @@ impl Kernels {
                 expected,
             });
         }
-        validate::indices(indices, table.rows())?;
+        self.check_indices(indices, table.rows())?;
         let t = table.as_mut_slice();
         match <T as Sealed>::KIND {
             Kind::F32 => {

@@ -8,10 +8,17 @@ use crate::{Bags, Error, Index, Pooling};
 /// vectorises); only when it fails is the first bad position searched for.
 #[inline]
 pub(crate) fn indices<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
-    let rows64 = rows as u64;
-    if I::all_below(indices, rows64) {
+    if I::all_below(indices, rows as u64) {
         return Ok(());
     }
+    first_bad_index(indices, rows)
+}
+
+/// The error for the first index outside `0..rows`, once a fold has found
+/// that there is one (`Ok` if there is none after all).
+#[cold]
+pub(crate) fn first_bad_index<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
+    let rows64 = rows as u64;
     match indices.iter().position(|i| i.to_u64() >= rows64) {
         Some(position) => Err(Error::IndexOutOfRange {
             position,
@@ -78,11 +85,11 @@ pub(crate) fn offsets<I: Index>(offsets: &[I], len: usize) -> Result<usize, Erro
     Ok(rest.len())
 }
 
-/// Checks everything about a `gather_bags` call but the table itself.
+/// Checks everything about a `gather_bags` call but the table itself and
+/// the index range (which the caller checks with its ISA's fold).
 pub(crate) fn bags<I: Index>(
     bags: &Bags<'_, I>,
     pooling: Pooling,
-    rows: usize,
     dim: usize,
     out_len: usize,
 ) -> Result<(), Error> {
@@ -99,6 +106,5 @@ pub(crate) fn bags<I: Index>(
         }
     }
     let count = offsets(bags.offsets(), n)?;
-    output(out_len, product(count, dim))?;
-    indices(bags.indices(), rows)
+    output(out_len, product(count, dim))
 }

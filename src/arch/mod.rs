@@ -185,6 +185,13 @@ macro_rules! shims {
         use crate::arch::vector::Lane;
         use crate::{Index, Pooling};
 
+        /// `0 <= i < rows` for every index: the min/max fold of
+        /// `validate::indices`, vectorised with this ISA.
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn indices_below<I: Index>(idx: &[I], rows: usize) -> bool {
+            I::all_below(idx, rows as u64)
+        }
+
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn gather_copy<T: Copy, I: Index>(
             table: &[T],

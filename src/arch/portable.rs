@@ -10,6 +10,11 @@ fn row<T>(table: &[T], dim: usize, r: usize) -> &[T] {
     table.get(r * dim..r * dim + dim).unwrap_or(&[])
 }
 
+/// `0 <= i < rows` for every index (the fast half of `validate::indices`).
+pub(crate) fn indices_below<I: Index>(idx: &[I], rows: usize) -> bool {
+    I::all_below(idx, rows as u64)
+}
+
 /// Same-type gather: copies the bits of each row.
 pub(crate) fn gather_copy<T: Copy, I: Index>(table: &[T], dim: usize, idx: &[I], out: &mut [T]) {
     super::mark(crate::Isa::Portable);
