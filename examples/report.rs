@@ -237,6 +237,113 @@ fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
     );
 }
 
+/// Indices of a power law over `rows` (Zipf-like, exponent about 1): many
+/// repeats of a few hot rows, as in real id streams.
+fn zipf_ids(rng: &mut Rng, n: usize, rows: usize) -> Vec<u32> {
+    (0..n)
+        .map(|_| {
+            let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+            (((rows as f64 + 1.0).powf(u) - 1.0) as usize).min(rows - 1) as u32
+        })
+        .collect()
+}
+
+/// Experiment: would grouping scatter-add by row pay? Its best case is
+/// measured here with the grouping done for free (indices sorted stably by
+/// row and gradient rows permuted to match, outside the timing), next to
+/// the kernel on the original order. The result is the same either way.
+fn scatter_grouping_experiment(rng: &mut Rng, rows: usize, dim: usize, sets: usize, zipf: bool) {
+    let table = std::cell::RefCell::new(
+        (0..rows * dim)
+            .map(|v| (v % 5) as f32)
+            .collect::<Vec<f32>>(),
+    );
+    let ids: Vec<Vec<u32>> = (0..sets)
+        .map(|_| {
+            if zipf {
+                zipf_ids(rng, LOOKUPS, rows)
+            } else {
+                rng.ids(LOOKUPS, rows)
+            }
+        })
+        .collect();
+    let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
+    let sorted: Vec<(Vec<u32>, Vec<f32>)> = ids
+        .iter()
+        .map(|ids| {
+            let mut order: Vec<usize> = (0..ids.len()).collect();
+            order.sort_by_key(|&p| ids[p]);
+            let sids = order.iter().map(|&p| ids[p]).collect();
+            let sgrad = order
+                .iter()
+                .flat_map(|&p| grad[p * dim..(p + 1) * dim].to_vec())
+                .collect();
+            (sids, sgrad)
+        })
+        .collect();
+    let turn = &std::cell::Cell::new(0);
+    let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    // What the grouping itself would cost: a stable sort by row, with
+    // positions, into caller scratch (no allocation).
+    let scratch = std::cell::RefCell::new(vec![0u64; LOOKUPS]);
+    let mut variants: Vec<Variant<'_>> = copies(&grad, &copy);
+    let k = Kernels::best();
+    variants.push(("as given".into(), {
+        let (table, ids, grad) = (&table, &ids, &grad);
+        Box::new(move || {
+            let s = next(turn, sets);
+            let mut t = table.borrow_mut();
+            k.scatter_add(
+                &mut TableMut::new(&mut t, dim).unwrap(),
+                black_box(&ids[s]),
+                grad,
+                1e-6,
+            )
+            .unwrap();
+        })
+    }));
+    variants.push(("pre-grouped".into(), {
+        let (table, sorted) = (&table, &sorted);
+        Box::new(move || {
+            let s = next(turn, sets);
+            let mut t = table.borrow_mut();
+            let (sids, sgrad) = &sorted[s];
+            k.scatter_add(
+                &mut TableMut::new(&mut t, dim).unwrap(),
+                black_box(sids),
+                sgrad,
+                1e-6,
+            )
+            .unwrap();
+        })
+    }));
+    variants.push(("sort only".into(), {
+        let (ids, scratch) = (&ids, &scratch);
+        Box::new(move || {
+            let s = next(turn, sets);
+            let mut keys = scratch.borrow_mut();
+            for (p, (k, &i)) in keys.iter_mut().zip(black_box(&ids[s])).enumerate() {
+                *k = (u64::from(i) << 32) | p as u64;
+            }
+            keys.sort_unstable();
+        })
+    }));
+    let repeats = LOOKUPS - {
+        let mut u = ids[0].clone();
+        u.sort_unstable();
+        u.dedup();
+        u.len()
+    };
+    report(
+        &format!(
+            "experiment: scatter-add grouped by row for free, {rows}x{dim}, {} ids ({repeats} of {LOOKUPS} repeats)",
+            if zipf { "power-law" } else { "uniform" }
+        ),
+        LOOKUPS * dim * 4,
+        variants,
+    );
+}
+
 fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     // Written element by element: a zeroed `vec!` is calloc'd, and its pages
     // would fault in during the first timed calls.
@@ -415,6 +522,11 @@ fn main() {
         scatter_case(&mut rng, 1000, 64, 1);
         scatter_case(&mut rng, 1000, 4, 1);
         scatter_case(&mut rng, 1 << 20, 64, 256);
+    }
+    if want("experiment") {
+        scatter_grouping_experiment(&mut rng, 1000, 64, 1, true);
+        scatter_grouping_experiment(&mut rng, 100_000, 256, 16, true);
+        scatter_grouping_experiment(&mut rng, 1 << 20, 64, 256, false);
     }
     if want("bags") {
         bags_case(&mut rng, 100_000, 64, 20);
