@@ -1,8 +1,8 @@
 //! f16 and bf16 slices to and from f32, on the fastest path this CPU has.
 //!
 //! Widening is exact. Narrowing rounds to nearest, ties to even; values
-//! beyond the target's range become infinities; NaN stays NaN (its payload
-//! may differ between paths).
+//! beyond the target's range become infinities; a NaN becomes a quiet NaN
+//! with the top of its payload. Every path gives `half`'s bits exactly.
 
 use crate::{Element, Error, Kernels, bf16, f16};
 

@@ -40,10 +40,12 @@
 //! # Semantics
 //!
 //! Every path (portable, SSE2, AVX2, AVX-512, NEON, simd128) gives the same
-//! bits, for every input, NaN payloads aside:
+//! bits, for every input (only where NaNs meet in arithmetic may the payload
+//! of the resulting NaN differ):
 //!
 //! - products and sums round separately, never fused;
-//! - same-type gathers copy bits; f16/bf16 → f32 widens exactly;
+//! - same-type gathers copy bits; f16/bf16 → f32 widens exactly, and
+//!   conversions give `half`'s bits, NaNs included (quiet, payload kept);
 //! - indices are checked (`0 <= i < rows`, negatives rejected) before
 //!   anything is written; an erroring call leaves every buffer untouched;
 //! - bag sums run in index order; Mean divides by the count (or `Σw`), SqrtN

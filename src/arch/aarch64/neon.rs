@@ -46,7 +46,16 @@ impl Vector for V {
     #[inline(always)]
     unsafe fn load_bf16(p: *const u16) -> Self {
         // SAFETY: see above; bf16 bits are the top half of the f32 bits.
-        unsafe { V(vreinterpretq_f32_u32(vshll_n_u16::<16>(vld1_u16(p)))) }
+        // NaN comes out quiet, as from `half::bf16::to_f32`.
+        unsafe {
+            let x = vshll_n_u16::<16>(vld1_u16(p));
+            let nan = vcgtq_u32(
+                vandq_u32(x, vdupq_n_u32(0x7fff_ffff)),
+                vdupq_n_u32(0x7f80_0000),
+            );
+            let x = vorrq_u32(x, vandq_u32(nan, vdupq_n_u32(0x0040_0000)));
+            V(vreinterpretq_f32_u32(x))
+        }
     }
     #[inline(always)]
     unsafe fn store_bf16(self, p: *mut u16) {

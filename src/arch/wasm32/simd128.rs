@@ -1,6 +1,6 @@
 //! simd128: 4 f32 lanes. wasm has no f16 instructions, so f16 converts with
-//! integer SIMD (exact widening; nearest-even narrowing, the same bits as
-//! `half`'s software conversion for every non-NaN value); bf16 with shifts.
+//! integer SIMD (exact widening; nearest-even narrowing), the same bits as
+//! `half` for every value, NaNs included; bf16 with shifts.
 
 use core::arch::wasm32::*;
 
@@ -29,7 +29,16 @@ fn f16_bits_to_f32(h: v128) -> v128 {
     let o = i32x4_add(o, v128_and(infnan, u32x4_splat((128 - 16) << 23)));
     let sub = i32x4_eq(exp, u32x4_splat(0));
     let renorm = f32x4_sub(i32x4_add(o, u32x4_splat(1 << 23)), u32x4_splat(113 << 23));
-    v128_or(select(sub, renorm, o), sign)
+    // NaN comes out quiet, as from `half`.
+    let nan = v128_andnot(
+        infnan,
+        i32x4_eq(v128_and(h, u32x4_splat(0x3ff)), u32x4_splat(0)),
+    );
+    let o = v128_or(
+        select(sub, renorm, o),
+        v128_and(nan, u32x4_splat(0x0040_0000)),
+    );
+    v128_or(o, sign)
 }
 
 /// Narrows 4 f32 to f16 bits in 32-bit lanes, nearest even (ryg's
@@ -40,7 +49,12 @@ fn f32_to_f16_bits(f: v128) -> v128 {
     let a = v128_xor(f, sign);
     let big = u32x4_ge(a, u32x4_splat((127 + 16) << 23));
     let nan = u32x4_gt(a, u32x4_splat(0x7f80_0000));
-    let big_v = select(nan, u32x4_splat(0x7e00), u32x4_splat(0x7c00));
+    // NaN: quiet, the top of the payload kept (as `half`).
+    let nan_v = v128_or(
+        u32x4_splat(0x7e00),
+        v128_and(u32x4_shr(a, 13), u32x4_splat(0x3ff)),
+    );
+    let big_v = select(nan, nan_v, u32x4_splat(0x7c00));
     let small = u32x4_lt(a, u32x4_splat(113 << 23));
     let denorm_magic = u32x4_splat(((127 - 15) + (23 - 10) + 1) << 23);
     let small_v = i32x4_sub(f32x4_add(a, denorm_magic), denorm_magic);
@@ -105,7 +119,15 @@ impl Vector for V {
     #[inline(always)]
     unsafe fn load_bf16(p: *const u16) -> Self {
         // SAFETY: see above; bf16 bits are the top half of the f32 bits.
-        unsafe { V(i32x4_shl(u32x4_load_extend_u16x4(p), 16)) }
+        // NaN comes out quiet, as from `half::bf16::to_f32`.
+        unsafe {
+            let x = i32x4_shl(u32x4_load_extend_u16x4(p), 16);
+            let nan = u32x4_gt(
+                v128_and(x, u32x4_splat(0x7fff_ffff)),
+                u32x4_splat(0x7f80_0000),
+            );
+            V(v128_or(x, v128_and(nan, u32x4_splat(0x0040_0000))))
+        }
     }
     #[inline(always)]
     unsafe fn store_bf16(self, p: *mut u16) {

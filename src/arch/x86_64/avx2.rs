@@ -68,8 +68,12 @@ impl Vector for V {
     unsafe fn load_bf16(p: *const u16) -> Self {
         // SAFETY: see above; bf16 bits are the top half of the f32 bits.
         unsafe {
-            let h = _mm256_cvtepu16_epi32(_mm_loadu_si128(p.cast()));
-            V(_mm256_castsi256_ps(_mm256_slli_epi32(h, 16)))
+            let x = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(p.cast())), 16);
+            // NaN comes out quiet, as from `half::bf16::to_f32`.
+            let abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fff_ffff));
+            let nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f80_0000));
+            let x = _mm256_or_si256(x, _mm256_and_si256(nan, _mm256_set1_epi32(0x0040_0000)));
+            V(_mm256_castsi256_ps(x))
         }
     }
     #[inline(always)]

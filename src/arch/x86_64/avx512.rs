@@ -17,6 +17,20 @@ fn first(n: usize) -> __mmask16 {
     ((1u32 << n) - 1) as __mmask16
 }
 
+/// Widens 16 bf16 (zero-extended in 32-bit lanes) to f32; NaN comes out
+/// quiet, as from `half::bf16::to_f32`.
+#[inline(always)]
+unsafe fn bf16_bits_to_f32(h: __m512i) -> __m512 {
+    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let x = _mm512_slli_epi32::<16>(h);
+        let abs = _mm512_and_si512(x, _mm512_set1_epi32(0x7fff_ffff));
+        let nan = _mm512_cmpgt_epi32_mask(abs, _mm512_set1_epi32(0x7f80_0000));
+        let x = _mm512_mask_or_epi32(x, nan, x, _mm512_set1_epi32(0x0040_0000));
+        _mm512_castsi512_ps(x)
+    }
+}
+
 /// Narrows 16 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
 #[inline(always)]
 unsafe fn f32_to_bf16_bits(v: __m512) -> __m512i {
@@ -73,8 +87,9 @@ impl Vector for V {
     unsafe fn load_bf16(p: *const u16) -> Self {
         // SAFETY: see above; bf16 bits are the top half of the f32 bits.
         unsafe {
-            let h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p.cast()));
-            V(_mm512_castsi512_ps(_mm512_slli_epi32::<16>(h)))
+            V(bf16_bits_to_f32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(
+                p.cast(),
+            ))))
         }
     }
     #[inline(always)]
@@ -142,7 +157,7 @@ impl Vector for V {
         // SAFETY: see above.
         unsafe {
             let h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(n), p.cast()));
-            V(_mm512_castsi512_ps(_mm512_slli_epi32::<16>(h)))
+            V(bf16_bits_to_f32(h))
         }
     }
     #[inline(always)]

@@ -1,6 +1,6 @@
 //! SSE2: 4 f32 lanes. No F16C here, so f16 is converted with integer SIMD
-//! (exact widening; nearest-even narrowing, the same bits as `half`'s
-//! software conversion for every non-NaN value).
+//! (exact widening; nearest-even narrowing), the same bits as `half` and
+//! F16C for every value, NaNs included.
 
 use core::arch::x86_64::*;
 
@@ -13,7 +13,7 @@ pub(crate) struct V(__m128);
 /// Widens 4 f16 (in the low halves of 32-bit lanes) to f32 bits, exactly.
 /// After ryg's `half_to_float_fast`: shift exponent and mantissa into place,
 /// rebias, fix infinities and NaNs, and renormalise subnormals with one
-/// exact float subtraction.
+/// exact float subtraction. NaNs come out quiet.
 #[inline(always)]
 pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
     // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
@@ -31,12 +31,18 @@ pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
             _mm_castsi128_ps(_mm_set1_epi32(113 << 23)),
         ));
         let o = _mm_or_si128(_mm_and_si128(sub, renorm), _mm_andnot_si128(sub, o));
+        // NaN (exponent all ones, mantissa not zero) comes out quiet, as
+        // from `half` and F16C.
+        let man = _mm_and_si128(h, _mm_set1_epi32(0x3ff));
+        let nan = _mm_andnot_si128(_mm_cmpeq_epi32(man, _mm_setzero_si128()), infnan);
+        let o = _mm_or_si128(o, _mm_and_si128(nan, _mm_set1_epi32(0x0040_0000)));
         _mm_castsi128_ps(_mm_or_si128(o, sign))
     }
 }
 
 /// Narrows 4 f32 to f16 bits (in 32-bit lanes), nearest even. After ryg's
-/// `float_to_half_fast3_rtne`: overflow to infinity, NaN to a quiet NaN,
+/// `float_to_half_fast3_rtne`: overflow to infinity, NaN to a quiet NaN
+/// keeping the payload's top bits,
 /// subnormals rounded by one float addition, normals by integer rounding.
 #[inline(always)]
 pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
@@ -49,8 +55,13 @@ pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
         // that is handled by the normal path carrying into exponent 31).
         let big = _mm_cmpgt_epi32(a, _mm_set1_epi32(((127 + 16) << 23) - 1));
         let nan = _mm_cmpgt_epi32(a, _mm_set1_epi32(0x7f80_0000));
+        // NaN: quiet, the top of the payload kept (as `half` and F16C).
+        let nan_v = _mm_or_si128(
+            _mm_set1_epi32(0x7e00),
+            _mm_and_si128(_mm_srli_epi32(a, 13), _mm_set1_epi32(0x3ff)),
+        );
         let big_v = _mm_or_si128(
-            _mm_and_si128(nan, _mm_set1_epi32(0x7e00)),
+            _mm_and_si128(nan, nan_v),
             _mm_andnot_si128(nan, _mm_set1_epi32(0x7c00)),
         );
         // Subnormal results: add 0.5 so the FPU rounds to a multiple of 2^-24.
@@ -92,6 +103,17 @@ pub(crate) unsafe fn f32_to_bf16_bits(v: __m128) -> __m128i {
         );
         let quiet = _mm_or_si128(_mm_srli_epi32(x, 16), _mm_set1_epi32(0x40));
         _mm_or_si128(_mm_and_si128(nan, quiet), _mm_andnot_si128(nan, rounded))
+    }
+}
+
+/// Sets the quiet bit of NaN lanes (f32 bits), as `half::bf16::to_f32` does.
+#[inline(always)]
+unsafe fn quiet_nan(x: __m128i) -> __m128i {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    unsafe {
+        let abs = _mm_and_si128(x, _mm_set1_epi32(0x7fff_ffff));
+        let nan = _mm_cmpgt_epi32(abs, _mm_set1_epi32(0x7f80_0000));
+        _mm_or_si128(x, _mm_and_si128(nan, _mm_set1_epi32(0x0040_0000)))
     }
 }
 
@@ -147,7 +169,8 @@ impl Vector for V {
         // SAFETY: see above; bf16 bits are the top half of the f32 bits.
         unsafe {
             let h = _mm_loadl_epi64(p.cast());
-            V(_mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), h)))
+            let x = _mm_unpacklo_epi16(_mm_setzero_si128(), h);
+            V(_mm_castsi128_ps(quiet_nan(x)))
         }
     }
     #[inline(always)]
