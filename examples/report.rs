@@ -392,7 +392,7 @@ fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
 fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
     let n_bags = LOOKUPS / bag;
-    let sets = 16;
+    let sets = if rows > 100_000 { 256 } else { 16 };
     let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
     let turn = &std::cell::Cell::new(0);
     let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
@@ -530,6 +530,7 @@ fn main() {
     }
     if want("bags") {
         bags_case(&mut rng, 100_000, 64, 20);
+        bags_case(&mut rng, 1 << 20, 64, 20);
     }
     if want("seed") {
         seed_case(&mut rng);
