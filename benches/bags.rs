@@ -8,18 +8,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, gather_bags};
 use std::hint::black_box;
 
+mod common;
+
 fn bench_bags(c: &mut Criterion) {
     let (rows, dim, bag, n_bags) = (100_000usize, 64usize, 20usize, 204usize);
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let ids: Vec<u32> = (0..n_bags * bag)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % rows as u64) as u32
-        })
-        .collect();
+    let ids = common::ids(n_bags * bag, rows, 0x9e37_79b9_7f4a_7c15);
     let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
     let weights: Vec<f32> = (0..ids.len()).map(|i| 1.0 + (i % 3) as f32).collect();
     let src = vec![1.0f32; n_bags * bag * dim];

@@ -10,17 +10,8 @@ use std::hint::black_box;
 
 const LOOKUPS: usize = 4096;
 
-fn ids(n: usize, rows: usize, seed: u64) -> Vec<u32> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % rows as u64) as u32
-        })
-        .collect()
-}
+mod common;
+use common::ids;
 
 fn bench_f32(c: &mut Criterion) {
     for (rows, dim) in [(1000, 4), (1000, 16), (1000, 64), (1000, 256)] {

@@ -10,17 +10,8 @@ use std::hint::black_box;
 
 const N: usize = 4096;
 
-fn ids(n: usize, rows: usize, seed: u64) -> Vec<u32> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % rows as u64) as u32
-        })
-        .collect()
-}
+mod common;
+use common::ids;
 
 fn group<T: Element>(c: &mut Criterion, name: &str, rows: usize, dim: usize, sets: usize) {
     let mut table = vec![T::from_f32(0.5); rows * dim];

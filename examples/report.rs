@@ -1,6 +1,7 @@
 //! A quick single-thread performance report (well under a minute): for each
 //! case of DESIGN.md section 7 and each ISA path this CPU has, GB/s, the
-//! ratio to `memcpy` of the same bytes and the ratio to the naive loop, all
+//! ratio to a copy of the same bytes (the faster of `memcpy` and a plain
+//! AVX2 loop, see `copy_loop`) and the ratio to the naive loop, all
 //! measured in the same run, interleaved, median of rounds.
 //!
 //! `cargo run --release --example report`

@@ -22,11 +22,14 @@ pub(crate) trait Vector: Copy {
     unsafe fn load(p: *const f32) -> Self;
     /// Stores `LANES` f32, unaligned.
     unsafe fn store(self, p: *mut f32);
-    /// Loads `LANES` f16 and widens them exactly.
+    /// Loads `LANES` f16 and widens them exactly (NaNs made quiet, payload
+    /// kept: `half`'s bits).
     unsafe fn load_f16(p: *const u16) -> Self;
-    /// Narrows to f16 (nearest even) and stores `LANES` of them.
+    /// Narrows to f16 (nearest even; a NaN becomes quiet with the top of its
+    /// payload, as `half`) and stores `LANES` of them.
     unsafe fn store_f16(self, p: *mut u16);
-    /// Loads `LANES` bf16 and widens them exactly.
+    /// Loads `LANES` bf16 and widens them exactly (NaNs made quiet, payload
+    /// kept: `half`'s bits).
     unsafe fn load_bf16(p: *const u16) -> Self;
     /// Narrows to bf16 (nearest even, as `half::bf16::from_f32`) and stores.
     unsafe fn store_bf16(self, p: *mut u16);
