@@ -1,9 +1,15 @@
-//! [`Kernels`]: the ISA token every call goes through.
+//! [`Kernels`]: the ISA token every call goes through. Each method checks
+//! its input (`crate::validate`), builds a job (`arch::generic`) and runs it
+//! on the token's ISA with one dispatch.
 
-use crate::arch::{self, Isa};
-use crate::element::sealed::{Kind, Sealed};
-use crate::{Bags, Element, Error, GatherInto, Index, Pooling, Table, TableMut, validate};
-use half::{bf16, f16};
+use crate::arch::generic::InRange;
+use crate::arch::generic::bags::Bags as BagsJob;
+use crate::arch::generic::convert::{FromF32, ToF32};
+use crate::arch::generic::gather::Gather;
+use crate::arch::generic::scatter::ScatterAdd;
+use crate::arch::{self, Isa, Job};
+
+use crate::{Bags, Element, Error, Format, GatherInto, Index, Pooling, Table, TableMut, validate};
 
 /// The kernels of one instruction-set path.
 ///
@@ -28,56 +34,7 @@ pub struct Kernels {
     isa: Isa,
 }
 
-/// Reinterprets a slice of `A` as `B` when both are the same type (the
-/// callers match on `Kind` first, so sizes and alignments agree and the
-/// cast cannot fail).
-#[inline(always)]
-fn cast<A: bytemuck::Pod, B: bytemuck::Pod>(s: &[A]) -> &[B] {
-    bytemuck::cast_slice(s)
-}
-
-#[inline(always)]
-fn cast_mut<A: bytemuck::Pod, B: bytemuck::Pod>(s: &mut [A]) -> &mut [B] {
-    bytemuck::cast_slice_mut(s)
-}
-
-/// Calls `arch::<isa>::$f(args)` for the token's ISA.
-macro_rules! dispatch {
-    ($isa:expr, $f:ident ( $($arg:expr),* )) => {
-        match $isa {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a `Kernels` holds an ISA only when the CPU has it
-            // (`Kernels::new`, or the promise of `new_unchecked`), and the
-            // caller validated the inputs (the contract of `arch::generic`).
-            Isa::Sse2 => unsafe { arch::x86_64::sse2::$f($($arg),*) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Isa::Avx2 => unsafe { arch::x86_64::avx2::$f($($arg),*) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Isa::Avx512 => unsafe { arch::x86_64::avx512::$f($($arg),*) },
-            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-            // SAFETY: as above.
-            Isa::Neon => unsafe { arch::aarch64::neon::$f($($arg),*) },
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            // SAFETY: as above.
-            Isa::Simd128 => unsafe { arch::wasm32::simd128::$f($($arg),*) },
-            _ => arch::portable::$f($($arg),*),
-        }
-    };
-}
-
 impl Kernels {
-    /// Checks `0 <= i < rows` for every index with this ISA's vector fold;
-    /// only on failure is the first bad position searched for.
-    #[inline]
-    fn check_indices<I: Index>(&self, indices: &[I], rows: usize) -> Result<(), Error> {
-        if dispatch!(self.isa, indices_below(indices, rows)) {
-            return Ok(());
-        }
-        validate::first_bad_index(indices, rows)
-    }
-
     /// The kernels of `isa`, or `None` when this CPU cannot run it.
     #[inline]
     pub fn new(isa: Isa) -> Option<Self> {
@@ -112,10 +69,30 @@ impl Kernels {
         self.isa
     }
 
+    /// Runs a job whose inputs the caller validated, on this token's ISA.
+    #[inline(always)]
+    fn run<J: Job>(&self, job: J) -> J::Output {
+        // SAFETY: a `Kernels` holds an ISA only when the CPU has it
+        // (`Kernels::new`, or the promise of `new_unchecked`); every caller
+        // below validates the job's inputs first.
+        unsafe { arch::run(self.isa, job) }
+    }
+
+    /// Checks `0 <= i < rows` for every index with this ISA's vector fold;
+    /// only on failure is the first bad position searched for.
+    #[inline]
+    fn in_range<I: Index>(&self, indices: &[I], rows: usize) -> Result<(), Error> {
+        if self.run(InRange { indices, rows }) {
+            return Ok(());
+        }
+        validate::first_out_of_range(indices, rows)
+    }
+
     /// See [`crate::gather`].
     ///
     /// # Errors
     /// As [`crate::gather`].
+    #[inline]
     pub fn gather<T, O, I>(
         &self,
         table: Table<'_, T>,
@@ -129,28 +106,14 @@ impl Kernels {
     {
         let dim = table.dim();
         validate::output(out.len(), validate::product(indices.len(), dim))?;
-        self.check_indices(indices, table.rows())?;
-        let src = table.as_slice();
-        match (<T as Sealed>::KIND, <O as Sealed>::KIND) {
-            (Kind::F32, Kind::F32) => {
-                let (s, o) = (cast::<T, f32>(src), cast_mut::<O, f32>(out));
-                dispatch!(self.isa, gather_copy(s, dim, indices, o))
-            }
-            (Kind::F16, Kind::F16) | (Kind::Bf16, Kind::Bf16) => {
-                let (s, o) = (cast::<T, u16>(src), cast_mut::<O, u16>(out));
-                dispatch!(self.isa, gather_copy(s, dim, indices, o))
-            }
-            (Kind::F16, Kind::F32) => {
-                let (s, o) = (cast::<T, f16>(src), cast_mut::<O, f32>(out));
-                dispatch!(self.isa, gather_widen(s, dim, indices, o))
-            }
-            (Kind::Bf16, Kind::F32) => {
-                let (s, o) = (cast::<T, bf16>(src), cast_mut::<O, f32>(out));
-                dispatch!(self.isa, gather_widen(s, dim, indices, o))
-            }
-            // `GatherInto` is sealed and admits no other pair.
-            _ => {}
-        }
+        self.in_range(indices, table.rows())?;
+        self.run(Gather::<T, O, I> {
+            table: table.as_slice(),
+            stride: table.stride(),
+            dim,
+            indices,
+            out,
+        });
         Ok(())
     }
 
@@ -158,7 +121,8 @@ impl Kernels {
     ///
     /// # Errors
     /// As [`crate::gather_bags`].
-    pub fn gather_bags<T: Element, I: Index>(
+    #[inline]
+    pub fn gather_bags<T: Format, I: Index>(
         &self,
         table: Table<'_, T>,
         bags: Bags<'_, I>,
@@ -167,23 +131,17 @@ impl Kernels {
     ) -> Result<(), Error> {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
-        self.check_indices(bags.indices(), table.rows())?;
-        let (idx, off, w) = (bags.indices(), bags.offsets(), bags.weights());
-        let src = table.as_slice();
-        match <T as Sealed>::KIND {
-            Kind::F32 => {
-                let s = cast::<T, f32>(src);
-                dispatch!(self.isa, bags(s, dim, idx, off, w, pooling, out))
-            }
-            Kind::F16 => {
-                let s = cast::<T, f16>(src);
-                dispatch!(self.isa, bags(s, dim, idx, off, w, pooling, out))
-            }
-            Kind::Bf16 => {
-                let s = cast::<T, bf16>(src);
-                dispatch!(self.isa, bags(s, dim, idx, off, w, pooling, out))
-            }
-        }
+        self.in_range(bags.indices(), table.rows())?;
+        self.run(BagsJob::<T, I> {
+            table: table.as_slice(),
+            stride: table.stride(),
+            dim,
+            indices: bags.indices(),
+            offsets: bags.offsets(),
+            weights: bags.weights(),
+            pooling,
+            out,
+        });
         Ok(())
     }
 
@@ -191,37 +149,24 @@ impl Kernels {
     ///
     /// # Errors
     /// As [`crate::scatter_add`].
+    #[inline]
     pub fn scatter_add<T: Element, I: Index>(
         &self,
         table: &mut TableMut<'_, T>,
         indices: &[I],
-        rows: &[f32],
+        grad: &[f32],
         scale: f32,
     ) -> Result<(), Error> {
         let dim = table.dim();
-        let expected = validate::product(indices.len(), dim);
-        if rows.len() != expected {
-            return Err(Error::GradientLength {
-                len: rows.len(),
-                expected,
-            });
-        }
-        self.check_indices(indices, table.rows())?;
-        let t = table.as_mut_slice();
-        match <T as Sealed>::KIND {
-            Kind::F32 => {
-                let t = cast_mut::<T, f32>(t);
-                dispatch!(self.isa, scatter_add(t, dim, indices, rows, scale))
-            }
-            Kind::F16 => {
-                let t = cast_mut::<T, f16>(t);
-                dispatch!(self.isa, scatter_add(t, dim, indices, rows, scale))
-            }
-            Kind::Bf16 => {
-                let t = cast_mut::<T, bf16>(t);
-                dispatch!(self.isa, scatter_add(t, dim, indices, rows, scale))
-            }
-        }
+        validate::gradient(grad.len(), indices.len(), dim)?;
+        self.in_range(indices, table.rows())?;
+        self.run(ScatterAdd {
+            table: table.as_mut_slice(),
+            dim,
+            indices,
+            grad,
+            scale,
+        });
         Ok(())
     }
 
@@ -229,24 +174,10 @@ impl Kernels {
     ///
     /// # Errors
     /// [`Error::ConvertLength`] if the lengths differ.
+    #[inline]
     pub fn to_f32<T: Element>(&self, src: &[T], dst: &mut [f32]) -> Result<(), Error> {
-        if src.len() != dst.len() {
-            return Err(Error::ConvertLength {
-                src: src.len(),
-                dst: dst.len(),
-            });
-        }
-        match <T as Sealed>::KIND {
-            Kind::F32 => dst.copy_from_slice(cast::<T, f32>(src)),
-            Kind::F16 => {
-                let s = cast::<T, f16>(src);
-                dispatch!(self.isa, to_f32(s, dst))
-            }
-            Kind::Bf16 => {
-                let s = cast::<T, bf16>(src);
-                dispatch!(self.isa, to_f32(s, dst))
-            }
-        }
+        validate::conversion(src.len(), dst.len())?;
+        self.run(ToF32 { src, dst });
         Ok(())
     }
 
@@ -254,24 +185,10 @@ impl Kernels {
     ///
     /// # Errors
     /// [`Error::ConvertLength`] if the lengths differ.
+    #[inline]
     pub fn from_f32<T: Element>(&self, src: &[f32], dst: &mut [T]) -> Result<(), Error> {
-        if src.len() != dst.len() {
-            return Err(Error::ConvertLength {
-                src: src.len(),
-                dst: dst.len(),
-            });
-        }
-        match <T as Sealed>::KIND {
-            Kind::F32 => cast_mut::<T, f32>(dst).copy_from_slice(src),
-            Kind::F16 => {
-                let d = cast_mut::<T, f16>(dst);
-                dispatch!(self.isa, from_f32(src, d))
-            }
-            Kind::Bf16 => {
-                let d = cast_mut::<T, bf16>(dst);
-                dispatch!(self.isa, from_f32(src, d))
-            }
-        }
+        validate::conversion(src.len(), dst.len())?;
+        self.run(FromF32 { src, dst });
         Ok(())
     }
 }

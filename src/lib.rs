@@ -73,9 +73,10 @@ extern crate alloc;
 extern crate std;
 
 mod arch;
+mod bags;
 pub mod convert;
-mod element;
 mod error;
+mod format;
 mod kernels;
 mod math;
 pub mod onehot;
@@ -83,89 +84,11 @@ mod table;
 mod validate;
 
 pub use arch::Isa;
-pub use element::{Element, GatherInto, Index, bf16, f16};
+pub use bags::{Bags, Pooling};
 pub use error::Error;
+pub use format::{Element, Format, GatherInto, Index, bf16, f16};
 pub use kernels::Kernels;
 pub use table::{Table, TableMut};
-
-/// CSR bags of indices for [`gather_bags`]: bag `b` is
-/// `indices[offsets[b] .. offsets[b + 1]]`, with optional per-index weights.
-///
-/// There are `offsets.len() - 1` bags. Offsets must start at 0, never
-/// decrease, and end at `indices.len()`; this is checked by every call that
-/// takes `Bags`, not here.
-#[derive(Clone, Copy, Debug)]
-pub struct Bags<'a, I: Index> {
-    indices: &'a [I],
-    offsets: &'a [I],
-    weights: Option<&'a [f32]>,
-}
-
-impl<'a, I: Index> Bags<'a, I> {
-    /// Bags over `indices` cut by `offsets` (`bags + 1` of them), unweighted.
-    #[inline]
-    pub fn new(indices: &'a [I], offsets: &'a [I]) -> Self {
-        Bags {
-            indices,
-            offsets,
-            weights: None,
-        }
-    }
-
-    /// The same bags with one weight per index.
-    #[inline]
-    pub fn with_weights(self, weights: &'a [f32]) -> Self {
-        Bags {
-            weights: Some(weights),
-            ..self
-        }
-    }
-
-    /// The indices.
-    #[inline]
-    pub fn indices(&self) -> &'a [I] {
-        self.indices
-    }
-
-    /// The offsets.
-    #[inline]
-    pub fn offsets(&self) -> &'a [I] {
-        self.offsets
-    }
-
-    /// The weights, if any.
-    #[inline]
-    pub fn weights(&self) -> Option<&'a [f32]> {
-        self.weights
-    }
-
-    /// The number of bags, `offsets.len() - 1` (0 for empty offsets, which
-    /// calls reject).
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    /// Whether there are no bags.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// How [`gather_bags`] combines the rows of a bag (TensorFlow's combiners,
-/// PyTorch's `EmbeddingBag` modes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pooling {
-    /// `Σ wᵢ·xᵢ` in index order (`Σ xᵢ` without weights: no multiply).
-    Sum,
-    /// The sum divided by the count, or by `Σ wᵢ` when weighted.
-    Mean,
-    /// The sum divided by `√count`, or by `√Σ wᵢ²` when weighted.
-    SqrtN,
-    /// Element-wise maximum; NaN propagates. Weights are an error.
-    Max,
-}
 
 /// Looks rows up: `out[i·dim .. (i+1)·dim] = table.row(indices[i])`, on the
 /// fastest path this CPU has.
@@ -207,7 +130,7 @@ where
 ///
 /// On error `out` is untouched.
 #[inline]
-pub fn gather_bags<T: Element, I: Index>(
+pub fn gather_bags<T: Format, I: Index>(
     table: Table<'_, T>,
     bags: Bags<'_, I>,
     pooling: Pooling,
@@ -217,7 +140,7 @@ pub fn gather_bags<T: Element, I: Index>(
 }
 
 /// The gradient with respect to the table: `table[indices[i]] += scale ·
-/// rows[i]` for each `i` in order (`W += one_hot(x)ᵀ · (scale · G)`).
+/// grad[i]` for each `i` in order (`W += one_hot(x)ᵀ · (scale · G)`).
 ///
 /// f32 tables: `t = t + scale·g`. f16/bf16 tables:
 /// `t = T::from_f32(t.to_f32() + scale·g)`, one nearest-even rounding per
@@ -226,7 +149,7 @@ pub fn gather_bags<T: Element, I: Index>(
 ///
 /// # Errors
 /// Checked in this order, before anything is written:
-/// - [`Error::GradientLength`] unless `rows.len() == indices.len() · dim`;
+/// - [`Error::GradientLength`] unless `grad.len() == indices.len() · dim`;
 /// - [`Error::IndexOutOfRange`] for the first index outside `0..rows`.
 ///
 /// On error the table is untouched.
@@ -234,10 +157,10 @@ pub fn gather_bags<T: Element, I: Index>(
 pub fn scatter_add<T: Element, I: Index>(
     table: &mut TableMut<'_, T>,
     indices: &[I],
-    rows: &[f32],
+    grad: &[f32],
     scale: f32,
 ) -> Result<(), Error> {
-    Kernels::best().scatter_add(table, indices, rows, scale)
+    Kernels::best().scatter_add(table, indices, grad, scale)
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -53,7 +53,7 @@ fn check(matrix: &'static str, len: usize, rows: usize, cols: usize) -> Result<(
 /// untouched on error.
 pub fn one_hot<I: Index>(indices: &[I], rows: usize, out: &mut [f32]) -> Result<(), Error> {
     check("out", out.len(), indices.len(), rows)?;
-    validate::indices(indices, rows)?;
+    validate::in_range(indices, rows)?;
     out.fill(0.0);
     for (i, &x) in indices.iter().enumerate() {
         out[i * rows + x.to_u64() as usize] = 1.0;
@@ -81,7 +81,7 @@ pub fn multi_hot<I: Index>(bags: Bags<'_, I>, rows: usize, out: &mut [f32]) -> R
     }
     let count = validate::offsets(bags.offsets(), n)?;
     check("out", out.len(), count, rows)?;
-    validate::indices(bags.indices(), rows)?;
+    validate::in_range(bags.indices(), rows)?;
     out.fill(0.0);
     for b in 0..count {
         let start = bags.offsets()[b].to_u64() as usize;
@@ -186,7 +186,7 @@ pub fn pool<T: Element>(
                     *y = if !seen {
                         x
                     } else {
-                        crate::arch::portable::max_nan(*y, x)
+                        crate::bags::max_nan(*y, x)
                     };
                 }
                 seen = true;

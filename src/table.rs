@@ -1,47 +1,47 @@
 //! Borrowed, row-major embedding tables.
 
-use crate::{Element, Error};
+use crate::{Element, Error, Format};
 
-/// Checks `dim` and the element count; returns the row count.
-fn row_count(len: usize, dim: usize) -> Result<usize, Error> {
-    if dim == 0 {
-        return Err(Error::ZeroDim);
-    }
-    if !len.is_multiple_of(dim) {
+/// Checks `dim` and a length in units against a format; returns
+/// `(rows, stride)`, the stride being units per row.
+fn shape<F: Format>(len: usize, dim: usize) -> Result<(usize, usize), Error> {
+    let stride = F::row_units(dim)?;
+    if !len.is_multiple_of(stride) {
         return Err(Error::TableLength { len, dim });
     }
-    Ok(len / dim)
+    Ok((len / stride, stride))
 }
 
-/// Checks a byte slice for use as `T` elements in rows of `dim`.
-fn check_bytes<T: Element>(bytes: &[u8], dim: usize) -> Result<(), Error> {
-    if dim == 0 {
-        return Err(Error::ZeroDim);
-    }
-    let align = core::mem::align_of::<T>();
+/// Checks a byte slice for use as units of `F` in rows of `dim`; returns
+/// the units.
+fn units<F: Format>(bytes: &[u8], dim: usize) -> Result<&[F::Unit], Error> {
+    let stride = F::row_units(dim)?;
+    let align = core::mem::align_of::<F::Unit>();
     let addr = bytes.as_ptr() as usize;
     if !addr.is_multiple_of(align) {
         return Err(Error::Misaligned { addr, align });
     }
-    let row_bytes = dim.saturating_mul(core::mem::size_of::<T>());
+    let row_bytes = stride.saturating_mul(core::mem::size_of::<F::Unit>());
     if !bytes.len().is_multiple_of(row_bytes) {
         return Err(Error::ByteLength {
             len: bytes.len(),
             row_bytes,
         });
     }
-    Ok(())
+    bytemuck::try_cast_slice(bytes).map_err(|_| Error::Misaligned { addr, align })
 }
 
-/// A read-only `rows × dim` table of `T`, borrowed row-major.
+/// A read-only `rows × dim` table of format `F`, borrowed row-major.
 ///
-/// Row `i` is `data[i·dim .. (i+1)·dim]`. Copying a `Table` copies the borrow,
-/// not the data.
+/// For the float formats (`f32`, `f16`, `bf16`) row `i` is
+/// `data[i·dim .. (i+1)·dim]`. Copying a `Table` copies the borrow, not the
+/// data.
 #[derive(Clone, Copy, Debug)]
-pub struct Table<'a, T: Element> {
-    data: &'a [T],
+pub struct Table<'a, F: Format> {
+    data: &'a [F::Unit],
     rows: usize,
     dim: usize,
+    stride: usize,
 }
 
 impl<'a, T: Element> Table<'a, T> {
@@ -52,25 +52,34 @@ impl<'a, T: Element> Table<'a, T> {
     /// `data.len()` is not a multiple of `dim`.
     #[inline]
     pub fn new(data: &'a [T], dim: usize) -> Result<Self, Error> {
-        let rows = row_count(data.len(), dim)?;
-        Ok(Table { data, rows, dim })
+        let (rows, stride) = shape::<T>(data.len(), dim)?;
+        Ok(Table {
+            data,
+            rows,
+            dim,
+            stride,
+        })
     }
+}
 
+impl<'a, F: Format> Table<'a, F> {
     /// Borrows raw bytes (a file mapping, a `static`, flash) as a table,
-    /// zero-copy. The bytes are read as `T` in the machine's byte order.
+    /// zero-copy. The bytes are read in the machine's byte order.
     ///
     /// # Errors
     /// [`Error::ZeroDim`] if `dim == 0`; [`Error::Misaligned`] if the bytes
-    /// do not start at a multiple of `align_of::<T>()`; [`Error::ByteLength`]
-    /// if their length is not a whole number of rows.
+    /// do not start at a multiple of the format's unit alignment;
+    /// [`Error::ByteLength`] if their length is not a whole number of rows.
     #[inline]
     pub fn from_bytes(bytes: &'a [u8], dim: usize) -> Result<Self, Error> {
-        check_bytes::<T>(bytes, dim)?;
-        let data: &'a [T] = bytemuck::try_cast_slice(bytes).map_err(|_| Error::Misaligned {
-            addr: bytes.as_ptr() as usize,
-            align: core::mem::align_of::<T>(),
-        })?;
-        Self::new(data, dim)
+        let data = units::<F>(bytes, dim)?;
+        let (rows, stride) = shape::<F>(data.len(), dim)?;
+        Ok(Table {
+            data,
+            rows,
+            dim,
+            stride,
+        })
     }
 
     /// Number of rows.
@@ -79,25 +88,32 @@ impl<'a, T: Element> Table<'a, T> {
         self.rows
     }
 
-    /// Elements per row.
+    /// Values per row.
     #[inline]
     pub fn dim(&self) -> usize {
         self.dim
     }
 
-    /// Row `i`, or `None` when `i >= rows`.
+    /// Row `i` (its `dim` elements for a float format), or `None` when
+    /// `i >= rows`.
     #[inline]
-    pub fn row(&self, i: usize) -> Option<&'a [T]> {
+    pub fn row(&self, i: usize) -> Option<&'a [F::Unit]> {
         if i >= self.rows {
             return None;
         }
-        self.data.get(i * self.dim..(i + 1) * self.dim)
+        self.data.get(i * self.stride..(i + 1) * self.stride)
     }
 
     /// The whole table, row-major.
     #[inline]
-    pub fn as_slice(&self) -> &'a [T] {
+    pub fn as_slice(&self) -> &'a [F::Unit] {
         self.data
+    }
+
+    /// Units per row: `dim` for the float formats.
+    #[inline]
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
     }
 }
 
@@ -118,7 +134,7 @@ impl<'a, T: Element> TableMut<'a, T> {
     /// `data.len()` is not a multiple of `dim`.
     #[inline]
     pub fn new(data: &'a mut [T], dim: usize) -> Result<Self, Error> {
-        let rows = row_count(data.len(), dim)?;
+        let (rows, _) = shape::<T>(data.len(), dim)?;
         Ok(TableMut { data, rows, dim })
     }
 
@@ -128,7 +144,7 @@ impl<'a, T: Element> TableMut<'a, T> {
     /// As [`Table::from_bytes`].
     #[inline]
     pub fn from_bytes(bytes: &'a mut [u8], dim: usize) -> Result<Self, Error> {
-        check_bytes::<T>(bytes, dim)?;
+        units::<T>(bytes, dim)?;
         let addr = bytes.as_ptr() as usize;
         let data: &'a mut [T] =
             bytemuck::try_cast_slice_mut(bytes).map_err(|_| Error::Misaligned {
@@ -153,10 +169,7 @@ impl<'a, T: Element> TableMut<'a, T> {
     /// Row `i`, or `None` when `i >= rows`.
     #[inline]
     pub fn row(&self, i: usize) -> Option<&[T]> {
-        if i >= self.rows {
-            return None;
-        }
-        self.data.get(i * self.dim..(i + 1) * self.dim)
+        self.as_table().row(i)
     }
 
     /// Row `i` mutably, or `None` when `i >= rows`.
@@ -175,6 +188,7 @@ impl<'a, T: Element> TableMut<'a, T> {
             data: self.data,
             rows: self.rows,
             dim: self.dim,
+            stride: self.dim,
         }
     }
 

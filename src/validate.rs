@@ -1,23 +1,28 @@
-//! One-pass input validation. Every kernel calls these before it writes.
+//! Every input check, in one place. Each kernel runs its checks before it
+//! writes anything, so an erroring call leaves every buffer untouched.
+//!
+//! The index range check ("in range": `0 <= i < rows`) is the only one on
+//! the hot path: a min/max fold (`Index::all_in_range`) that each ISA
+//! compiles with its own instructions ([`Kernels`](crate::Kernels) runs it
+//! through the same trampoline as the kernel); only when it fails is the
+//! first bad position searched for, by [`first_out_of_range`].
 
 use crate::{Bags, Error, Index, Pooling};
 
-/// Checks `0 <= i < rows` for every index.
-///
-/// The fast path is a min/max fold in the index type's own width (it
-/// vectorises); only when it fails is the first bad position searched for.
+/// Checks `0 <= i < rows` for every index, on the portable path (for the
+/// dense oracle; the kernels run the same fold on their own ISA).
 #[inline]
-pub(crate) fn indices<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
-    if I::all_below(indices, rows as u64) {
+pub(crate) fn in_range<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
+    if I::all_in_range(indices, rows as u64) {
         return Ok(());
     }
-    first_bad_index(indices, rows)
+    first_out_of_range(indices, rows)
 }
 
 /// The error for the first index outside `0..rows`, once a fold has found
 /// that there is one (`Ok` if there is none after all).
 #[cold]
-pub(crate) fn first_bad_index<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
+pub(crate) fn first_out_of_range<I: Index>(indices: &[I], rows: usize) -> Result<(), Error> {
     let rows64 = rows as u64;
     match indices.iter().position(|i| i.to_u64() >= rows64) {
         Some(position) => Err(Error::IndexOutOfRange {
@@ -41,6 +46,25 @@ pub(crate) fn product(a: usize, b: usize) -> usize {
 pub(crate) fn output(len: usize, expected: usize) -> Result<(), Error> {
     if len != expected {
         return Err(Error::OutputLength { len, expected });
+    }
+    Ok(())
+}
+
+/// Checks the gradient of `scatter_add`: `indices · dim` elements.
+#[inline]
+pub(crate) fn gradient(len: usize, indices: usize, dim: usize) -> Result<(), Error> {
+    let expected = product(indices, dim);
+    if len != expected {
+        return Err(Error::GradientLength { len, expected });
+    }
+    Ok(())
+}
+
+/// Checks that a conversion's source and destination have equal lengths.
+#[inline]
+pub(crate) fn conversion(src: usize, dst: usize) -> Result<(), Error> {
+    if src != dst {
+        return Err(Error::ConvertLength { src, dst });
     }
     Ok(())
 }
@@ -85,16 +109,10 @@ pub(crate) fn offsets<I: Index>(offsets: &[I], len: usize) -> Result<usize, Erro
     Ok(rest.len())
 }
 
-/// Checks everything about a `gather_bags` call but the table itself and
-/// the index range (which the caller checks with its ISA's fold).
-pub(crate) fn bags<I: Index>(
-    bags: &Bags<'_, I>,
-    pooling: Pooling,
-    dim: usize,
-    out_len: usize,
-) -> Result<(), Error> {
-    let n = bags.indices().len();
-    if let Some(w) = bags.weights() {
+/// Checks weights against the indices and the pooling.
+#[inline]
+pub(crate) fn weights(weights: Option<&[f32]>, pooling: Pooling, n: usize) -> Result<(), Error> {
+    if let Some(w) = weights {
         if pooling == Pooling::Max {
             return Err(Error::WeightsWithMax);
         }
@@ -105,6 +123,19 @@ pub(crate) fn bags<I: Index>(
             });
         }
     }
+    Ok(())
+}
+
+/// Checks everything about a `gather_bags` call but the table itself and
+/// the index range (which the caller checks with its ISA's fold).
+pub(crate) fn bags<I: Index>(
+    bags: &Bags<'_, I>,
+    pooling: Pooling,
+    dim: usize,
+    out_len: usize,
+) -> Result<(), Error> {
+    let n = bags.indices().len();
+    weights(bags.weights(), pooling, n)?;
     let count = offsets(bags.offsets(), n)?;
     output(out_len, product(count, dim))
 }

@@ -1,23 +1,63 @@
-//! Instruction sets: the [`Isa`] enum, detection, the cached choice, and the
-//! per-ISA modules. Layout after memchr: `portable` for any target, kernel
-//! bodies once in `generic` over the private `vector::Vector` trait, and a
-//! thin `#[target_feature]` shim module per ISA.
+//! Instruction sets: the [`Isa`] enum, detection, the cached choice, and
+//! the one dispatch every call goes through.
+//!
+//! # Architecture
+//!
+//! Three axes, each in its own place:
+//!
+//! - **formats** (`crate::format`): each table format implements the sealed
+//!   `Format` trait and carries its codec (`format::codec::Codec`), which
+//!   says how to read `V::LANES` values of a row into a vector of f32;
+//! - **kernels** (`arch::generic`, one file per algorithm: `gather`, `bags`,
+//!   `scatter`, `convert`): bodies written once, generic over the format's
+//!   codec and over [`vector::Vector`], plus the plain-Rust loops of
+//!   `arch::portable`. Each kernel call is a *job*: a struct of validated
+//!   inputs implementing [`Job`];
+//! - **ISA paths** (`arch::x86_64::{sse2, avx2, avx512}`,
+//!   `arch::aarch64::neon`, `arch::wasm32::simd128`): a `Vector`
+//!   implementation and one `#[target_feature]` trampoline, `run`, generic
+//!   over the job, which monomorphises the whole job for that ISA (after
+//!   matrixmultiply's `GemmSelect`).
+//!
+//! A call: `crate::gather` → [`Kernels::gather`](crate::Kernels::gather)
+//! (validates, builds the job) → [`run`] (the one `match` on the ISA) →
+//! `x86_64::avx2::run` (the trampoline) → `Job::simd::<avx2::V>` →
+//! `generic::gather::decode` (the body).
+//!
+//! **Adding a table format**: implement `Format` (unit, row length),
+//! `Codec` (the row's value `j` in plain Rust, and `row`/`load`/
+//! `load_partial` over `Vector`, adding a `Vector` method per ISA if the
+//! format needs an instruction the trait lacks) and `GatherInto<f32>`
+//! (usually `decode_into_f32!`). Every kernel then takes the format; no
+//! match arm changes.
+//!
+//! **Adding a kernel**: write its body in `arch::generic` and its loop in
+//! `arch::portable`, a job struct implementing [`Job`] that calls them, and
+//! a method on `Kernels` (plus a free function) that validates its input in
+//! `crate::validate` and calls `self.run(job)`. No trampoline changes.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 
-// The vector bodies exist only where some SIMD path uses them.
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+// The vector bodies are compiled everywhere (they are generic code), but
+// only targets with a SIMD path instantiate them.
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(dead_code)
+)]
 pub(crate) mod generic;
 pub(crate) mod portable;
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(dead_code)
+)]
 pub(crate) mod vector;
 
 #[cfg(target_arch = "x86_64")]
@@ -29,8 +69,60 @@ pub(crate) mod aarch64;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) mod wasm32;
 
-/// An instruction-set path. Every path computes the same bits (DESIGN.md §4);
-/// they differ only in speed.
+/// One kernel call with validated inputs, runnable on any path.
+pub(crate) trait Job {
+    /// What the kernel returns.
+    type Output;
+    /// The plain-Rust loop.
+    fn portable(self) -> Self::Output;
+    /// The vector body, monomorphised for one ISA's `V`.
+    #[cfg_attr(
+        not(any(
+            target_arch = "x86_64",
+            all(target_arch = "aarch64", target_feature = "neon"),
+            all(target_arch = "wasm32", target_feature = "simd128")
+        )),
+        allow(dead_code)
+    )]
+    ///
+    /// # Safety
+    /// The CPU has `V`'s ISA (the trampoline's `#[target_feature]` is
+    /// active); the job's inputs were validated (`crate::validate`).
+    unsafe fn simd<V: vector::Vector>(self) -> Self::Output;
+}
+
+/// Runs `job` on `isa`: the one dispatch of every kernel call.
+///
+/// # Safety
+/// The CPU has `isa` (as a [`Kernels`](crate::Kernels) guarantees), and the
+/// job's inputs were validated.
+#[inline(always)]
+pub(crate) unsafe fn run<J: Job>(isa: Isa, job: J) -> J::Output {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the caller guarantees SSE2 and the job's inputs.
+        Isa::Sse2 => unsafe { x86_64::sse2::run(job) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the caller guarantees AVX2+FMA+F16C and the job's inputs.
+        Isa::Avx2 => unsafe { x86_64::avx2::run(job) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the caller guarantees AVX-512 F/BW/VL and the job's inputs.
+        Isa::Avx512 => unsafe { x86_64::avx512::run(job) },
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        // SAFETY: the caller guarantees NEON and the job's inputs.
+        Isa::Neon => unsafe { aarch64::neon::run(job) },
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        // SAFETY: the caller guarantees simd128 and the job's inputs.
+        Isa::Simd128 => unsafe { wasm32::simd128::run(job) },
+        _ => {
+            mark(Isa::Portable);
+            job.portable()
+        }
+    }
+}
+
+/// An instruction-set path. Every path computes the same bits (see the
+/// crate docs, "Semantics"); they differ only in speed.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Isa {
@@ -74,6 +166,34 @@ impl Isa {
         }
     }
 
+    /// A small code for the cached choice and the used-path flags; the
+    /// inverse of [`Isa::from_code`]. Spelled out, not `as u8`, so that
+    /// reordering the variants cannot change what a stored code means.
+    const fn code(self) -> u8 {
+        match self {
+            Isa::Portable => 0,
+            Isa::Sse2 => 1,
+            Isa::Avx2 => 2,
+            Isa::Avx512 => 3,
+            Isa::Neon => 4,
+            Isa::Simd128 => 5,
+        }
+    }
+
+    /// The ISA of a code made by [`Isa::code`]; `None` for any other value.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    const fn from_code(code: u8) -> Option<Isa> {
+        Some(match code {
+            0 => Isa::Portable,
+            1 => Isa::Sse2,
+            2 => Isa::Avx2,
+            3 => Isa::Avx512,
+            4 => Isa::Neon,
+            5 => Isa::Simd128,
+            _ => return None,
+        })
+    }
+
     /// Whether this CPU (with `std`: detected at run time; without: what the
     /// build target enables) can run the path.
     pub fn is_available(self) -> bool {
@@ -112,12 +232,12 @@ impl Isa {
         }
     }
 
-    /// Whether any kernel call of this process has run on this path.
-    ///
-    /// Set inside each path's own code, so a test can prove that the path it
-    /// asked for is the one that ran.
+    /// Whether any kernel call of this process has run on this path: set by
+    /// each path's trampoline, so a test can prove that the path it asked
+    /// for is the one that ran. Test instrumentation, not part of the API.
+    #[doc(hidden)]
     pub fn was_used(self) -> bool {
-        USED[self as usize].load(Ordering::Relaxed)
+        USED.load(Ordering::Relaxed) & (1 << self.code()) != 0
     }
 }
 
@@ -135,135 +255,30 @@ fn detect_best() -> Isa {
     best
 }
 
+/// The detected best path, cached as its code (`UNSET` until the first
+/// call). Threads racing on the first call each detect and store the same
+/// value.
 #[cfg(feature = "std")]
 fn cached_best() -> Isa {
-    use core::sync::atomic::AtomicU8;
     const UNSET: u8 = u8::MAX;
     static BEST: AtomicU8 = AtomicU8::new(UNSET);
-    let v = BEST.load(Ordering::Relaxed);
-    if let Some(&isa) = Isa::ALL.get(v as usize) {
+    if let Some(isa) = Isa::from_code(BEST.load(Ordering::Relaxed)) {
         return isa;
     }
     let isa = detect_best();
-    BEST.store(isa as u8, Ordering::Relaxed);
+    BEST.store(isa.code(), Ordering::Relaxed);
     isa
 }
 
-static USED: [AtomicBool; 6] = [
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-];
+/// One bit per path that has run a kernel (bit `Isa::code`).
+static USED: AtomicU8 = AtomicU8::new(0);
 
 /// Records that `isa` ran a kernel. A load first, so that steady-state calls
 /// only read the shared line.
 #[inline(always)]
 pub(crate) fn mark(isa: Isa) {
-    let flag = &USED[isa as usize];
-    if !flag.load(Ordering::Relaxed) {
-        flag.store(true, Ordering::Relaxed);
+    let bit = 1 << isa.code();
+    if USED.load(Ordering::Relaxed) & bit == 0 {
+        USED.fetch_or(bit, Ordering::Relaxed);
     }
 }
-
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
-/// Generates one ISA's shims: `#[target_feature]` functions that mark the
-/// ISA as used and call the generic bodies with the ISA's vector type.
-///
-/// # Safety (every generated function)
-/// The CPU has the features named, and the inputs satisfy the contract of
-/// `arch::generic`.
-macro_rules! shims {
-    ($isa:expr, $features:literal, $v:ty) => {
-        use crate::arch::generic;
-        use crate::arch::vector::Lane;
-        use crate::{Index, Pooling};
-
-        /// `0 <= i < rows` for every index: the min/max fold of
-        /// `validate::indices`, vectorised with this ISA.
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn indices_below<I: Index>(idx: &[I], rows: usize) -> bool {
-            I::all_below(idx, rows as u64)
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn gather_copy<T: Copy, I: Index>(
-            table: &[T],
-            dim: usize,
-            idx: &[I],
-            out: &mut [T],
-        ) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe { generic::gather_copy::<$v, T, I>(table, dim, idx, out) }
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn gather_widen<T: Lane, I: Index>(
-            table: &[T],
-            dim: usize,
-            idx: &[I],
-            out: &mut [f32],
-        ) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe { generic::gather_widen::<$v, T, I>(table, dim, idx, out) }
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn bags<T: Lane, I: Index>(
-            table: &[T],
-            dim: usize,
-            indices: &[I],
-            offsets: &[I],
-            weights: Option<&[f32]>,
-            pooling: Pooling,
-            out: &mut [f32],
-        ) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe {
-                generic::bags::<$v, T, I>(table, dim, indices, offsets, weights, pooling, out)
-            }
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn scatter_add<T: Lane, I: Index>(
-            table: &mut [T],
-            dim: usize,
-            idx: &[I],
-            grad: &[f32],
-            scale: f32,
-        ) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe { generic::scatter_add::<$v, T, I>(table, dim, idx, grad, scale) }
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn to_f32<T: Lane>(src: &[T], dst: &mut [f32]) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe { generic::to_f32::<$v, T>(src, dst) }
-        }
-
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn from_f32<T: Lane>(src: &[f32], dst: &mut [T]) {
-            crate::arch::mark($isa);
-            // SAFETY: forwarded from this function's contract.
-            unsafe { generic::from_f32::<$v, T>(src, dst) }
-        }
-    };
-}
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
-pub(crate) use shims;

@@ -4,76 +4,47 @@
 //! No `unsafe`: rows are taken with `get`, which validation guarantees to
 //! succeed. Operation order per element is the one every SIMD body uses.
 
+use crate::bags::{divisor, max_nan};
+use crate::format::codec::Codec;
 use crate::{Element, Index, Pooling};
 
-fn row<T>(table: &[T], dim: usize, r: usize) -> &[T] {
-    table.get(r * dim..r * dim + dim).unwrap_or(&[])
-}
-
-/// `0 <= i < rows` for every index (the fast half of `validate::indices`).
-pub(crate) fn indices_below<I: Index>(idx: &[I], rows: usize) -> bool {
-    I::all_below(idx, rows as u64)
+/// Row `r` of `stride` units (empty if out of range, which validation rules
+/// out).
+fn row<T>(table: &[T], stride: usize, r: usize) -> &[T] {
+    table.get(r * stride..r * stride + stride).unwrap_or(&[])
 }
 
 /// Same-type gather: copies the bits of each row.
-pub(crate) fn gather_copy<T: Copy, I: Index>(table: &[T], dim: usize, idx: &[I], out: &mut [T]) {
-    super::mark(crate::Isa::Portable);
-    for (o, &i) in out.chunks_exact_mut(dim).zip(idx) {
-        let src = row(table, dim, i.to_u64() as usize);
+pub(crate) fn gather_copy<T: Copy, I: Index>(table: &[T], stride: usize, idx: &[I], out: &mut [T]) {
+    for (o, &i) in out.chunks_exact_mut(stride).zip(idx) {
+        let src = row(table, stride, i.to_u64() as usize);
         if src.len() == o.len() {
             o.copy_from_slice(src);
         }
     }
 }
 
-/// f16/bf16 → f32 gather.
-pub(crate) fn gather_widen<T: Element, I: Index>(
-    table: &[T],
+/// Gather into f32 through the codec (exact widening for f16/bf16).
+pub(crate) fn gather_decode<C: Codec, I: Index>(
+    table: &[C::Unit],
+    stride: usize,
     dim: usize,
     idx: &[I],
     out: &mut [f32],
 ) {
-    super::mark(crate::Isa::Portable);
     for (o, &i) in out.chunks_exact_mut(dim).zip(idx) {
-        for (y, x) in o.iter_mut().zip(row(table, dim, i.to_u64() as usize)) {
-            *y = x.to_f32();
+        let r = row(table, stride, i.to_u64() as usize);
+        for (j, y) in o.iter_mut().enumerate() {
+            *y = C::value(r, j);
         }
     }
 }
 
-/// The divisor a pooling applies to a bag's sum: `None` for Sum and Max;
-/// the count or `Σ w` for Mean; `√count` or `√Σ w²` for SqrtN. Sums run in
-/// index order from 0. Shared by every path, so all divide by the same bits.
-#[inline]
-pub(crate) fn divisor(pooling: Pooling, count: usize, weights: Option<&[f32]>) -> Option<f32> {
-    match pooling {
-        Pooling::Sum | Pooling::Max => None,
-        Pooling::Mean => Some(match weights {
-            None => count as f32,
-            Some(w) => w.iter().fold(0.0f32, |s, &x| s + x),
-        }),
-        Pooling::SqrtN => Some(crate::math::sqrt(match weights {
-            None => count as f32,
-            Some(w) => w.iter().fold(0.0f32, |s, &x| s + x * x),
-        })),
-    }
-}
-
-/// NaN-propagating max with the accumulator first: see `Vector::max_nan`.
-#[inline]
-pub(crate) fn max_nan(acc: f32, x: f32) -> f32 {
-    if acc.is_nan() {
-        acc
-    } else if x.is_nan() || x > acc {
-        x
-    } else {
-        acc
-    }
-}
-
 /// Pooled lookups over CSR bags.
-pub(crate) fn bags<T: Element, I: Index>(
-    table: &[T],
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn bags<C: Codec, I: Index>(
+    table: &[C::Unit],
+    stride: usize,
     dim: usize,
     indices: &[I],
     offsets: &[I],
@@ -81,38 +52,42 @@ pub(crate) fn bags<T: Element, I: Index>(
     pooling: Pooling,
     out: &mut [f32],
 ) {
-    super::mark(crate::Isa::Portable);
+    let row_of = |i: I| row(table, stride, i.to_u64() as usize);
     for (o, ends) in out.chunks_exact_mut(dim).zip(offsets.windows(2)) {
         let (start, end) = (ends[0].to_u64() as usize, ends[1].to_u64() as usize);
         let bag = indices.get(start..end).unwrap_or(&[]);
         let w = weights.and_then(|w| w.get(start..end));
-        let Some((first, rest)) = bag.split_first() else {
+        let Some((&first, rest)) = bag.split_first() else {
             o.fill(0.0);
             continue;
         };
-        let r0 = row(table, dim, first.to_u64() as usize);
         match w {
             Some(w) if pooling != Pooling::Max => {
                 let w0 = w.first().copied().unwrap_or(0.0);
-                for (y, x) in o.iter_mut().zip(r0) {
-                    *y = w0 * x.to_f32();
+                let r = row_of(first);
+                for (j, y) in o.iter_mut().enumerate() {
+                    *y = w0 * C::value(r, j);
                 }
                 for (&i, &wt) in rest.iter().zip(w.iter().skip(1)) {
-                    for (y, x) in o.iter_mut().zip(row(table, dim, i.to_u64() as usize)) {
-                        *y += wt * x.to_f32();
+                    let r = row_of(i);
+                    for (j, y) in o.iter_mut().enumerate() {
+                        *y += wt * C::value(r, j);
                     }
                 }
             }
             _ => {
-                for (y, x) in o.iter_mut().zip(r0) {
-                    *y = x.to_f32();
+                let r = row_of(first);
+                for (j, y) in o.iter_mut().enumerate() {
+                    *y = C::value(r, j);
                 }
                 for &i in rest {
-                    for (y, x) in o.iter_mut().zip(row(table, dim, i.to_u64() as usize)) {
+                    let r = row_of(i);
+                    for (j, y) in o.iter_mut().enumerate() {
+                        let x = C::value(r, j);
                         *y = if pooling == Pooling::Max {
-                            max_nan(*y, x.to_f32())
+                            max_nan(*y, x)
                         } else {
-                            *y + x.to_f32()
+                            *y + x
                         };
                     }
                 }
@@ -135,7 +110,6 @@ pub(crate) fn scatter_add<T: Element, I: Index>(
     grad: &[f32],
     scale: f32,
 ) {
-    super::mark(crate::Isa::Portable);
     for (g, &i) in grad.chunks_exact(dim).zip(idx) {
         let r = i.to_u64() as usize;
         if let Some(t) = table.get_mut(r * dim..r * dim + dim) {
@@ -148,7 +122,6 @@ pub(crate) fn scatter_add<T: Element, I: Index>(
 
 /// Widens a slice to f32.
 pub(crate) fn to_f32<T: Element>(src: &[T], dst: &mut [f32]) {
-    super::mark(crate::Isa::Portable);
     for (d, s) in dst.iter_mut().zip(src) {
         *d = s.to_f32();
     }
@@ -156,7 +129,6 @@ pub(crate) fn to_f32<T: Element>(src: &[T], dst: &mut [f32]) {
 
 /// Narrows a slice from f32, nearest even.
 pub(crate) fn from_f32<T: Element>(src: &[f32], dst: &mut [T]) {
-    super::mark(crate::Isa::Portable);
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = T::from_f32(s);
     }

@@ -1,18 +1,16 @@
-//! The crate-private vector trait every SIMD path implements, and `Lane`,
-//! which maps the three element types onto it.
+//! The crate-private vector trait every SIMD path implements. The formats'
+//! codecs (`crate::format::codec`) map their rows onto it.
 //!
 //! Every method is `unsafe`: an implementation may use instructions of its
 //! ISA, so the caller must run on a CPU that has them (the `#[target_feature]`
-//! shims guarantee that), and pointers must be valid for the lanes touched.
-
-use half::{bf16, f16};
+//! trampolines guarantee that), and pointers must be valid for the lanes touched.
 
 /// `LANES` f32 lanes of one ISA's vector register.
 ///
 /// Arithmetic is IEEE single precision, round to nearest even, each
 /// operation rounded on its own (never fused), so every implementation gives
 /// the same bits as scalar Rust.
-pub(crate) trait Vector: Copy {
+pub trait Vector: Copy {
     /// f32 lanes in one vector (at most 16).
     const LANES: usize;
 
@@ -109,91 +107,5 @@ pub(crate) trait Vector: Copy {
             self.store_bf16(buf.as_mut_ptr());
             core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
         }
-    }
-}
-
-/// An element type as seen by the vector bodies: how to move `LANES` of it
-/// in and out of a [`Vector`] of f32.
-pub(crate) trait Lane: Copy {
-    /// Loads `V::LANES` elements, widened.
-    unsafe fn vload<V: Vector>(p: *const Self) -> V;
-    /// Loads `n < V::LANES` elements, widened; other lanes zero.
-    unsafe fn vload_partial<V: Vector>(p: *const Self, n: usize) -> V;
-    /// Stores `V::LANES` elements, narrowed.
-    unsafe fn vstore<V: Vector>(v: V, p: *mut Self);
-    /// Stores `n < V::LANES` elements, narrowed.
-    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut Self, n: usize);
-}
-
-// SAFETY (all three impls below): the pointer casts are between types of the
-// same size and alignment or to a smaller alignment (`f16`/`bf16` are
-// `repr(transparent)` over `u16`), and the caller's guarantees on `p` carry
-// over unchanged to the `Vector` method called.
-impl Lane for f32 {
-    #[inline(always)]
-    unsafe fn vload<V: Vector>(p: *const f32) -> V {
-        // SAFETY: see above.
-        unsafe { V::load(p) }
-    }
-    #[inline(always)]
-    unsafe fn vload_partial<V: Vector>(p: *const f32, n: usize) -> V {
-        // SAFETY: see above.
-        unsafe { V::load_partial(p, n) }
-    }
-    #[inline(always)]
-    unsafe fn vstore<V: Vector>(v: V, p: *mut f32) {
-        // SAFETY: see above.
-        unsafe { v.store(p) }
-    }
-    #[inline(always)]
-    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut f32, n: usize) {
-        // SAFETY: see above.
-        unsafe { v.store_partial(p, n) }
-    }
-}
-
-impl Lane for f16 {
-    #[inline(always)]
-    unsafe fn vload<V: Vector>(p: *const f16) -> V {
-        // SAFETY: see above.
-        unsafe { V::load_f16(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn vload_partial<V: Vector>(p: *const f16, n: usize) -> V {
-        // SAFETY: see above.
-        unsafe { V::load_f16_partial(p.cast(), n) }
-    }
-    #[inline(always)]
-    unsafe fn vstore<V: Vector>(v: V, p: *mut f16) {
-        // SAFETY: see above.
-        unsafe { v.store_f16(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut f16, n: usize) {
-        // SAFETY: see above.
-        unsafe { v.store_f16_partial(p.cast(), n) }
-    }
-}
-
-impl Lane for bf16 {
-    #[inline(always)]
-    unsafe fn vload<V: Vector>(p: *const bf16) -> V {
-        // SAFETY: see above.
-        unsafe { V::load_bf16(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn vload_partial<V: Vector>(p: *const bf16, n: usize) -> V {
-        // SAFETY: see above.
-        unsafe { V::load_bf16_partial(p.cast(), n) }
-    }
-    #[inline(always)]
-    unsafe fn vstore<V: Vector>(v: V, p: *mut bf16) {
-        // SAFETY: see above.
-        unsafe { v.store_bf16(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn vstore_partial<V: Vector>(v: V, p: *mut bf16, n: usize) {
-        // SAFETY: see above.
-        unsafe { v.store_bf16_partial(p.cast(), n) }
     }
 }

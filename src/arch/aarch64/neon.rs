@@ -6,6 +6,7 @@
 
 use core::arch::aarch64::*;
 
+use crate::arch::Job;
 use crate::arch::vector::Vector;
 
 /// Four f32 lanes in a NEON register.
@@ -13,7 +14,7 @@ use crate::arch::vector::Vector;
 pub(crate) struct V(float32x4_t);
 
 // SAFETY (every method below): the `Vector` contract: NEON is enabled (the
-// target baseline, named by the shims too), and the pointers are valid for
+// target baseline, named by the trampoline too), and the pointers are valid for
 // the lanes read or written; NEON loads and stores have no alignment needs.
 impl Vector for V {
     const LANES: usize = 4;
@@ -112,4 +113,15 @@ impl Vector for V {
     }
 }
 
-crate::arch::shims!(crate::Isa::Neon, "neon", V);
+/// The trampoline: runs `job` with NEON enabled, its body
+/// monomorphised for this path's [`V`].
+///
+/// # Safety
+/// The CPU has NEON; the job's inputs were validated.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn run<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Neon);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<V>() }
+}

@@ -4,6 +4,7 @@
 
 use core::arch::wasm32::*;
 
+use crate::arch::Job;
 use crate::arch::vector::Vector;
 
 /// Four f32 lanes in a `v128`.
@@ -156,4 +157,15 @@ impl Vector for V {
     }
 }
 
-crate::arch::shims!(crate::Isa::Simd128, "simd128", V);
+/// The trampoline: runs `job` with simd128 enabled, its body
+/// monomorphised for this path's [`V`].
+///
+/// # Safety
+/// The CPU has simd128; the job's inputs were validated.
+#[target_feature(enable = "simd128")]
+pub(crate) unsafe fn run<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Simd128);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<V>() }
+}

@@ -4,6 +4,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::arch::Job;
 use crate::arch::vector::Vector;
 
 /// Eight f32 lanes in an AVX register.
@@ -13,7 +14,7 @@ pub(crate) struct V(__m256);
 /// Narrows 8 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
 #[inline(always)]
 unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
-    // SAFETY: AVX2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: AVX2 is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let x = _mm256_castps_si256(v);
         let abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fff_ffff));
@@ -29,7 +30,7 @@ unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
 }
 
 // SAFETY (every method below): the `Vector` contract: AVX2, FMA and F16C are
-// enabled by the shims' `#[target_feature]`, and the pointers are valid for
+// enabled by the trampoline's `#[target_feature]`, and the pointers are valid for
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 8;
@@ -118,4 +119,15 @@ impl Vector for V {
     }
 }
 
-crate::arch::shims!(crate::Isa::Avx2, "avx2,fma,f16c", V);
+/// The trampoline: runs `job` with AVX2, FMA and F16C enabled, its body
+/// monomorphised for this path's [`V`].
+///
+/// # Safety
+/// The CPU has AVX2, FMA and F16C; the job's inputs were validated.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub(crate) unsafe fn run<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Avx2);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<V>() }
+}

@@ -5,6 +5,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::arch::Job;
 use crate::arch::vector::Vector;
 
 /// Sixteen f32 lanes in a ZMM register.
@@ -21,7 +22,7 @@ fn first(n: usize) -> __mmask16 {
 /// quiet, as from `half::bf16::to_f32`.
 #[inline(always)]
 unsafe fn bf16_bits_to_f32(h: __m512i) -> __m512 {
-    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let x = _mm512_slli_epi32::<16>(h);
         let abs = _mm512_and_si512(x, _mm512_set1_epi32(0x7fff_ffff));
@@ -34,7 +35,7 @@ unsafe fn bf16_bits_to_f32(h: __m512i) -> __m512 {
 /// Narrows 16 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
 #[inline(always)]
 unsafe fn f32_to_bf16_bits(v: __m512) -> __m512i {
-    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: AVX-512F is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let x = _mm512_castps_si512(v);
         let abs = _mm512_and_si512(x, _mm512_set1_epi32(0x7fff_ffff));
@@ -52,7 +53,7 @@ unsafe fn f32_to_bf16_bits(v: __m512) -> __m512i {
 const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 
 // SAFETY (every method below): the `Vector` contract: AVX-512 F, BW and VL
-// are enabled by the shims' `#[target_feature]`, and the pointers are valid
+// are enabled by the trampoline's `#[target_feature]`, and the pointers are valid
 // for the lanes read or written (masked-off lanes are not accessed); all
 // loads and stores are unaligned forms.
 impl Vector for V {
@@ -173,8 +174,15 @@ impl Vector for V {
     }
 }
 
-crate::arch::shims!(
-    crate::Isa::Avx512,
-    "avx512f,avx512bw,avx512vl,avx2,fma,f16c",
-    V
-);
+/// The trampoline: runs `job` with AVX-512 F, BW and VL (with AVX2, FMA and F16C) enabled, its body
+/// monomorphised for this path's [`V`].
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW and VL (with AVX2, FMA and F16C); the job's inputs were validated.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,f16c")]
+pub(crate) unsafe fn run<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Avx512);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<V>() }
+}

@@ -4,6 +4,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::arch::Job;
 use crate::arch::vector::Vector;
 
 /// Four f32 lanes in an SSE register.
@@ -16,7 +17,7 @@ pub(crate) struct V(__m128);
 /// exact float subtraction. NaNs come out quiet.
 #[inline(always)]
 pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
-    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let shifted_exp = _mm_set1_epi32(0x7c00 << 13);
         let sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
@@ -46,7 +47,7 @@ pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
 /// subnormals rounded by one float addition, normals by integer rounding.
 #[inline(always)]
 pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
-    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let f = _mm_castps_si128(v);
         let sign = _mm_and_si128(f, _mm_set1_epi32(i32::MIN));
@@ -91,7 +92,7 @@ pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
 /// `half::bf16::from_f32`: nearest even; NaN keeps its top bits, made quiet.
 #[inline(always)]
 pub(crate) unsafe fn f32_to_bf16_bits(v: __m128) -> __m128i {
-    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let x = _mm_castps_si128(v);
         let abs = _mm_and_si128(x, _mm_set1_epi32(0x7fff_ffff));
@@ -109,7 +110,7 @@ pub(crate) unsafe fn f32_to_bf16_bits(v: __m128) -> __m128i {
 /// Sets the quiet bit of NaN lanes (f32 bits), as `half::bf16::to_f32` does.
 #[inline(always)]
 unsafe fn quiet_nan(x: __m128i) -> __m128i {
-    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
     unsafe {
         let abs = _mm_and_si128(x, _mm_set1_epi32(0x7fff_ffff));
         let nan = _mm_cmpgt_epi32(abs, _mm_set1_epi32(0x7f80_0000));
@@ -120,7 +121,7 @@ unsafe fn quiet_nan(x: __m128i) -> __m128i {
 /// Packs 4 lanes of 16-bit values held in 32-bit lanes into the low 64 bits.
 #[inline(always)]
 unsafe fn pack16(o: __m128i) -> __m128i {
-    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` shim.
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
     // Sign-extend from bit 15 so the signed saturating pack keeps the bits.
     unsafe {
         _mm_packs_epi32(
@@ -131,7 +132,7 @@ unsafe fn pack16(o: __m128i) -> __m128i {
 }
 
 // SAFETY (every method below): the `Vector` contract: SSE2 is enabled (it is
-// the x86_64 baseline, and the shims name it), and the pointers are valid for
+// the x86_64 baseline, and the trampoline names it), and the pointers are valid for
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 4;
@@ -210,4 +211,15 @@ impl Vector for V {
     }
 }
 
-crate::arch::shims!(crate::Isa::Sse2, "sse2", V);
+/// The trampoline: runs `job` with SSE2 (the x86_64 baseline) enabled, its body
+/// monomorphised for this path's [`V`].
+///
+/// # Safety
+/// The CPU has SSE2 (the x86_64 baseline); the job's inputs were validated.
+#[target_feature(enable = "sse2")]
+pub(crate) unsafe fn run<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Sse2);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<V>() }
+}

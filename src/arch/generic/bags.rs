@@ -1,0 +1,203 @@
+//! gather_bags: pooled lookups, each bag's columns accumulated in registers
+//! (blocks of up to four vectors) across the whole bag and stored once.
+
+use super::{PREFETCH_MIN_TABLE_BYTES, prefetch_row, row_at};
+use crate::arch::vector::Vector;
+use crate::arch::{Job, portable};
+use crate::bags::divisor;
+use crate::format::codec::Codec;
+use crate::{Index, Pooling};
+
+/// A validated `gather_bags` call: CSR offsets in order and within the
+/// indices, one weight per index (none with Max), `out` of `bags · dim`,
+/// every index a row of `table` (`stride` units per row).
+pub(crate) struct Bags<'a, T: Codec, I> {
+    pub table: &'a [T::Unit],
+    pub stride: usize,
+    pub dim: usize,
+    pub indices: &'a [I],
+    pub offsets: &'a [I],
+    pub weights: Option<&'a [f32]>,
+    pub pooling: Pooling,
+    pub out: &'a mut [f32],
+}
+
+impl<T: Codec, I: Index> Job for Bags<'_, T, I> {
+    type Output = ();
+    #[inline(always)]
+    fn portable(self) {
+        portable::bags::<T, I>(
+            self.table,
+            self.stride,
+            self.dim,
+            self.indices,
+            self.offsets,
+            self.weights,
+            self.pooling,
+            self.out,
+        )
+    }
+    #[inline(always)]
+    unsafe fn simd<V: Vector>(self) {
+        // SAFETY: the job's contract (validated inputs, the ISA present).
+        unsafe {
+            bags::<V, T, I>(
+                self.table,
+                self.stride,
+                self.dim,
+                self.indices,
+                self.offsets,
+                self.weights,
+                self.pooling,
+                self.out,
+            )
+        }
+    }
+}
+
+/// Pools one block of `K` vectors (or one partial vector when
+/// `partial != 0`) of columns starting at `j` over a whole bag, in registers,
+/// and stores the block once.
+/// # Safety
+/// The module's contract; the bag is non-empty; `j + K·LANES <= dim`
+/// (or `j + partial <= dim` with `K == 1`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
+    base: *const C::Unit,
+    stride: usize,
+    dim: usize,
+    bag: &[I],
+    weights: Option<&[f32]>,
+    max: bool,
+    div: Option<f32>,
+    j: usize,
+    out: *mut f32,
+    partial: usize,
+) {
+    let l = V::LANES;
+    // A macro, not a closure, so that the load inlines with the
+    // trampoline's target features. `r` is a validated row and
+    // `j + k·l (+ partial)` is within `dim`, so the load stays in the row.
+    macro_rules! load {
+        ($r:expr, $k:expr) => {{
+            let row = C::row::<V>(base.add($r * stride), dim);
+            if partial != 0 {
+                C::load_partial::<V>(row, j + $k * l, partial)
+            } else {
+                C::load::<V>(row, j + $k * l)
+            }
+        }};
+    }
+    // SAFETY: the bag is non-empty (the caller checks), and every position
+    // below `bag.len()` is read at most once per loop.
+    unsafe {
+        let first = row_at(bag, 0);
+        let mut acc: [V; K] = [V::splat(0.0); K];
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a = load!(first, k);
+        }
+        if max {
+            for t in 1..bag.len() {
+                let r = row_at(bag, t);
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a = a.max_nan(load!(r, k));
+                }
+            }
+        } else if let Some(w) = weights {
+            let w0 = V::splat(*w.get_unchecked(0));
+            for a in acc.iter_mut() {
+                *a = w0.mul(*a);
+            }
+            for t in 1..bag.len() {
+                let r = row_at(bag, t);
+                let wt = V::splat(*w.get_unchecked(t));
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a = a.add(wt.mul(load!(r, k)));
+                }
+            }
+        } else {
+            for t in 1..bag.len() {
+                let r = row_at(bag, t);
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a = a.add(load!(r, k));
+                }
+            }
+        }
+        if let Some(d) = div {
+            let zero = d == 0.0;
+            let dv = V::splat(d);
+            for a in acc.iter_mut() {
+                *a = if zero { V::splat(0.0) } else { a.div(dv) };
+            }
+        }
+        for (k, a) in acc.iter().enumerate() {
+            let p = out.add(j + k * l);
+            if partial != 0 {
+                a.store_partial(p, partial)
+            } else {
+                a.store(p)
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Pooled lookups over CSR bags.
+///
+/// # Safety
+/// The module's contract (`arch::generic`).
+#[inline(always)]
+pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(
+    table: &[C::Unit],
+    stride: usize,
+    dim: usize,
+    indices: &[I],
+    offsets: &[I],
+    weights: Option<&[f32]>,
+    pooling: Pooling,
+    out: &mut [f32],
+) {
+    let l = V::LANES;
+    let base = table.as_ptr();
+    let max = pooling == Pooling::Max;
+    let row_bytes = stride * core::mem::size_of::<C::Unit>();
+    let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
+    let bags = offsets.len() - 1;
+    for b in 0..bags {
+        // SAFETY: validated offsets: `b + 1 < offsets.len()`, and
+        // `start <= end <= indices.len()` (and the same for weights, which
+        // have one entry per index); output row `b` is inside `out`; the
+        // prefetched rows are validated rows of the next bag.
+        unsafe {
+            let start = row_at(offsets, b);
+            let end = row_at(offsets, b + 1);
+            if prefetch && b + 2 <= bags {
+                // The next bag's rows, a whole bag ahead.
+                for t in end..row_at(offsets, b + 2) {
+                    prefetch_row::<V>(base.add(row_at(indices, t) * stride).cast(), row_bytes);
+                }
+            }
+            let bag = indices.get_unchecked(start..end);
+            let w = weights.map(|w| w.get_unchecked(start..end));
+            let o = out.as_mut_ptr().add(b * dim);
+            if bag.is_empty() {
+                core::ptr::write_bytes(o, 0, dim);
+                continue;
+            }
+            let div = divisor(pooling, bag.len(), w);
+            let mut j = 0;
+            while j + 4 * l <= dim {
+                bag_block::<V, C, I, 4>(base, stride, dim, bag, w, max, div, j, o, 0);
+                j += 4 * l;
+            }
+            while j + l <= dim {
+                bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0);
+                j += l;
+            }
+            if j < dim {
+                bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
+            }
+        }
+    }
+}

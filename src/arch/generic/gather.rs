@@ -1,0 +1,189 @@
+//! gather: a bit copy of each row (same-type), or a decode of each row into
+//! f32 through the format's codec.
+
+use super::{PREFETCH_MIN_TABLE_BYTES, for_rows};
+use crate::arch::Job;
+use crate::arch::vector::Vector;
+use crate::format::codec::Codec;
+use crate::format::gather_into;
+use crate::{Element, GatherInto, Index};
+
+/// A validated `gather` call: `out` has `indices · dim` elements and every
+/// index is a row of `table` (`stride` units per row).
+pub(crate) struct Gather<'a, T: Codec, O, I> {
+    pub table: &'a [T::Unit],
+    pub stride: usize,
+    pub dim: usize,
+    pub indices: &'a [I],
+    pub out: &'a mut [O],
+}
+
+impl<T: GatherInto<O>, O: Element, I: Index> Job for Gather<'_, T, O, I> {
+    type Output = ();
+    #[inline(always)]
+    fn portable(self) {
+        <T as gather_into::Sealed<O>>::portable(
+            self.table,
+            self.stride,
+            self.dim,
+            self.indices,
+            self.out,
+        )
+    }
+    #[inline(always)]
+    unsafe fn simd<V: Vector>(self) {
+        // SAFETY: the job's contract (validated inputs, the ISA present).
+        unsafe {
+            <T as gather_into::Sealed<O>>::simd::<V, I>(
+                self.table,
+                self.stride,
+                self.dim,
+                self.indices,
+                self.out,
+            )
+        }
+    }
+}
+
+/// Copies rows of exactly `B` bytes: a constant-size copy, which the
+/// compiler turns into a few vector moves of the trampoline's ISA.
+///
+/// # Safety
+/// The module's contract; rows are `B` bytes.
+#[inline(always)]
+unsafe fn copy_rows_fixed<V: Vector, I: Index, const B: usize>(
+    src: *const u8,
+    idx: &[I],
+    dst: *mut u8,
+    prefetch: bool,
+) {
+    for_rows!(V, idx, src, B, prefetch, |i, r| {
+        // SAFETY: rows are `B` bytes; row `r < rows` and position `i < n`
+        // keep both copies inside the table and the output.
+        unsafe { core::ptr::copy_nonoverlapping(src.add(r * B), dst.add(i * B), B) }
+    })
+}
+
+/// Same-type gather: copies the bits of each row of `stride` units.
+///
+/// # Safety
+/// The module's contract (`arch::generic`).
+#[inline(always)]
+pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
+    table: &[T],
+    stride: usize,
+    idx: &[I],
+    out: &mut [T],
+) {
+    let row_bytes = stride * core::mem::size_of::<T>();
+    let src = table.as_ptr().cast::<u8>();
+    let dst = out.as_mut_ptr().cast::<u8>();
+    let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
+    match row_bytes {
+        // SAFETY: the module's contract; rows are 8 bytes, the arm's
+        // constant.
+        8 => unsafe { copy_rows_fixed::<V, I, 8>(src, idx, dst, prefetch) },
+        // SAFETY: as the arm above, for 16-byte rows.
+        16 => unsafe { copy_rows_fixed::<V, I, 16>(src, idx, dst, prefetch) },
+        // SAFETY: as the arm above, for 32-byte rows.
+        32 => unsafe { copy_rows_fixed::<V, I, 32>(src, idx, dst, prefetch) },
+        // SAFETY: as the arm above, for 64-byte rows.
+        64 => unsafe { copy_rows_fixed::<V, I, 64>(src, idx, dst, prefetch) },
+        // SAFETY: as the arm above, for 128-byte rows.
+        128 => unsafe { copy_rows_fixed::<V, I, 128>(src, idx, dst, prefetch) },
+        // SAFETY: as the arm above, for 256-byte rows.
+        256 => unsafe { copy_rows_fixed::<V, I, 256>(src, idx, dst, prefetch) },
+        _ => for_rows!(V, idx, src, row_bytes, prefetch, |i, r| {
+            // SAFETY: row `r < rows` and position `i < n` keep both copies
+            // inside the table and the output.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    src.add(r * row_bytes),
+                    dst.add(i * row_bytes),
+                    row_bytes,
+                )
+            }
+        }),
+    }
+}
+
+/// Decodes one row of `dim` values into f32 at `dst`.
+///
+/// # Safety
+/// `src` starts a validated row of format `C`; `dst` is valid for `dim`
+/// writes; the CPU has `V`'s ISA.
+#[inline(always)]
+pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
+    src: *const C::Unit,
+    dst: *mut f32,
+    dim: usize,
+) {
+    let l = V::LANES;
+    let mut j = 0;
+    // SAFETY: every column read or written is below `dim`.
+    unsafe {
+        let row = C::row::<V>(src, dim);
+        while j + 2 * l <= dim {
+            let a: V = C::load(row, j);
+            let b: V = C::load(row, j + l);
+            a.store(dst.add(j));
+            b.store(dst.add(j + l));
+            j += 2 * l;
+        }
+        if j + l <= dim {
+            C::load::<V>(row, j).store(dst.add(j));
+            j += l;
+        }
+        if j < dim {
+            C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
+        }
+    }
+}
+
+/// # Safety
+/// The module's contract; `D` is 0 or equals `dim`.
+#[inline(always)]
+unsafe fn decode_dim<V: Vector, C: Codec, I: Index, const D: usize>(
+    table: &[C::Unit],
+    stride: usize,
+    dim: usize,
+    idx: &[I],
+    out: &mut [f32],
+) {
+    // A constant `D` lets the compiler unroll the row completely.
+    let dim = if D == 0 { dim } else { D };
+    let src = table.as_ptr();
+    let dst = out.as_mut_ptr();
+    let row_bytes = stride * core::mem::size_of::<C::Unit>();
+    let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
+    let base = src.cast::<u8>();
+    for_rows!(V, idx, base, row_bytes, prefetch, |i, r| {
+        // SAFETY: the module's contract: row `r < rows`, position `i < n`.
+        unsafe { decode_row::<V, C>(src.add(r * stride), dst.add(i * dim), dim) }
+    })
+}
+
+/// Gather into f32 through the codec (exact widening for f16/bf16).
+///
+/// # Safety
+/// The module's contract (`arch::generic`).
+#[inline(always)]
+pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(
+    table: &[C::Unit],
+    stride: usize,
+    dim: usize,
+    idx: &[I],
+    out: &mut [f32],
+) {
+    // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
+    unsafe {
+        match dim {
+            4 => decode_dim::<V, C, I, 4>(table, stride, dim, idx, out),
+            8 => decode_dim::<V, C, I, 8>(table, stride, dim, idx, out),
+            16 => decode_dim::<V, C, I, 16>(table, stride, dim, idx, out),
+            32 => decode_dim::<V, C, I, 32>(table, stride, dim, idx, out),
+            64 => decode_dim::<V, C, I, 64>(table, stride, dim, idx, out),
+            _ => decode_dim::<V, C, I, 0>(table, stride, dim, idx, out),
+        }
+    }
+}

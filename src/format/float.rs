@@ -1,0 +1,181 @@
+//! The float formats `f32`, `f16` and `bf16`: one element per value, the
+//! table a plain slice. Their codecs move `V::LANES` elements in and out of
+//! a vector of f32 (the `Vector` methods of each ISA do the conversion).
+
+use half::{bf16, f16};
+
+use super::codec::{Codec, ElementCodec};
+use super::{Element, Format, GatherInto, gather_into, sealed};
+use crate::arch::vector::Vector;
+use crate::arch::{generic, portable};
+use crate::{Error, Index};
+
+/// One float format: `$t` with its widening and narrowing `Vector` methods.
+/// (A macro over three types that differ only in those names.)
+macro_rules! float_format {
+    ($t:ty, $name:literal, $load:ident, $load_partial:ident, $store:ident, $store_partial:ident, $unit:ty) => {
+        impl sealed::Sealed for $t {}
+
+        impl Format for $t {
+            const NAME: &'static str = $name;
+            #[inline]
+            fn row_units(dim: usize) -> Result<usize, Error> {
+                if dim == 0 {
+                    Err(Error::ZeroDim)
+                } else {
+                    Ok(dim)
+                }
+            }
+        }
+
+        // SAFETY (each method): the caller's guarantees on `p`, `j` and `n`
+        // are the `Vector` method's; `$t` is `repr(transparent)` over
+        // `$unit` (or is `$unit`), so the pointer cast keeps size and
+        // alignment requirements.
+        impl Codec for $t {
+            type Unit = $t;
+            type Row<V: Vector> = *const $t;
+            #[inline(always)]
+            fn value(row: &[$t], j: usize) -> f32 {
+                row.get(j).map_or(0.0, |x| x.to_f32())
+            }
+            #[inline(always)]
+            unsafe fn row<V: Vector>(p: *const $t, _dim: usize) -> *const $t {
+                p
+            }
+            #[inline(always)]
+            unsafe fn load<V: Vector>(row: *const $t, j: usize) -> V {
+                // SAFETY: see above.
+                unsafe { V::$load(row.add(j).cast::<$unit>()) }
+            }
+            #[inline(always)]
+            unsafe fn load_partial<V: Vector>(row: *const $t, j: usize, n: usize) -> V {
+                // SAFETY: see above.
+                unsafe { V::$load_partial(row.add(j).cast::<$unit>(), n) }
+            }
+        }
+
+        impl ElementCodec for $t {
+            #[inline(always)]
+            unsafe fn store<V: Vector>(v: V, p: *mut $t) {
+                // SAFETY: see above.
+                unsafe { v.$store(p.cast::<$unit>()) }
+            }
+            #[inline(always)]
+            unsafe fn store_partial<V: Vector>(v: V, p: *mut $t, n: usize) {
+                // SAFETY: see above.
+                unsafe { v.$store_partial(p.cast::<$unit>(), n) }
+            }
+        }
+
+        /// Same-type gather: a bit copy of each row.
+        impl gather_into::Sealed<$t> for $t {
+            #[inline]
+            fn portable<I: Index>(
+                table: &[$t],
+                stride: usize,
+                _dim: usize,
+                idx: &[I],
+                out: &mut [$t],
+            ) {
+                portable::gather_copy(table, stride, idx, out)
+            }
+            #[inline(always)]
+            unsafe fn simd<V: Vector, I: Index>(
+                table: &[$t],
+                stride: usize,
+                _dim: usize,
+                idx: &[I],
+                out: &mut [$t],
+            ) {
+                // SAFETY: forwarded from this method's contract.
+                unsafe { generic::gather::copy::<V, $t, I>(table, stride, idx, out) }
+            }
+        }
+        impl GatherInto<$t> for $t {}
+    };
+}
+
+float_format!(f32, "f32", load, load_partial, store, store_partial, f32);
+float_format!(
+    f16,
+    "f16",
+    load_f16,
+    load_f16_partial,
+    store_f16,
+    store_f16_partial,
+    u16
+);
+float_format!(
+    bf16,
+    "bf16",
+    load_bf16,
+    load_bf16_partial,
+    store_bf16,
+    store_bf16_partial,
+    u16
+);
+
+/// A format gathered into f32 by decoding each row (exact widening for the
+/// half-precision floats).
+macro_rules! decode_into_f32 {
+    ($($t:ty),*) => {$(
+        impl gather_into::Sealed<f32> for $t {
+            #[inline]
+            fn portable<I: Index>(
+                table: &[<$t as Codec>::Unit],
+                stride: usize,
+                dim: usize,
+                idx: &[I],
+                out: &mut [f32],
+            ) {
+                portable::gather_decode::<$t, I>(table, stride, dim, idx, out)
+            }
+            #[inline(always)]
+            unsafe fn simd<V: Vector, I: Index>(
+                table: &[<$t as Codec>::Unit],
+                stride: usize,
+                dim: usize,
+                idx: &[I],
+                out: &mut [f32],
+            ) {
+                // SAFETY: forwarded from this method's contract.
+                unsafe { generic::gather::decode::<V, $t, I>(table, stride, dim, idx, out) }
+            }
+        }
+        impl GatherInto<f32> for $t {}
+    )*};
+}
+
+decode_into_f32!(f16, bf16);
+
+impl Element for f32 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn from_f32(x: f32) -> Self {
+        x
+    }
+}
+impl Element for f16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+    #[inline(always)]
+    fn from_f32(x: f32) -> Self {
+        f16::from_f32(x)
+    }
+}
+impl Element for bf16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        bf16::to_f32(self)
+    }
+    #[inline(always)]
+    fn from_f32(x: f32) -> Self {
+        bf16::from_f32(x)
+    }
+}

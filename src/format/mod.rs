@@ -1,0 +1,221 @@
+//! Table formats (how a row of `dim` values is stored) and index types.
+//!
+//! A format is a type implementing the sealed [`Format`] trait: the three
+//! float element types `f32`, [`f16`](struct@f16) and [`bf16`](struct@bf16)
+//! (which are also [`Element`]s: tables of them are plain slices). Each
+//! format carries its codec, the crate-private [`Codec`](codec) that the
+//! kernel bodies are generic over, so a kernel is written once for every
+//! format and a format is one implementation of these traits.
+
+use core::fmt::Debug;
+
+pub use half::{bf16, f16};
+
+use crate::Error;
+
+mod float;
+
+/// The crate-private side of a format: decoding rows, for the portable path
+/// and for the vector bodies. `pub` only inside a private module (sealed).
+pub(crate) mod codec {
+    use crate::arch::vector::Vector;
+
+    /// How the kernels read (and, for [`Element`](crate::Element)s, write)
+    /// the values of one row of a format.
+    ///
+    /// A row is `row_units` units starting at a pointer; `Row<V>` is what a
+    /// vector body keeps per row (the pointer, and for formats with a
+    /// per-row scale, that scale in registers).
+    pub trait Codec: super::sealed::Sealed {
+        /// What the table is a slice of: the element itself for the float
+        /// formats, `u8` for byte formats.
+        type Unit: bytemuck::Pod + core::fmt::Debug + Send + Sync;
+
+        /// What a vector body keeps about one row while it reads it.
+        type Row<V: Vector>: Copy;
+
+        /// The value of column `j` of the row `row` (`row.len()` is the
+        /// format's row length in units, `j < dim`).
+        fn value(row: &[Self::Unit], j: usize) -> f32;
+
+        /// Prepares the row at `p` for reads.
+        ///
+        /// # Safety
+        /// `p` starts a whole row inside a validated table; the CPU has
+        /// `V`'s ISA.
+        unsafe fn row<V: Vector>(p: *const Self::Unit, dim: usize) -> Self::Row<V>;
+
+        /// The values of columns `j .. j + V::LANES`, widened to f32.
+        ///
+        /// # Safety
+        /// `j + V::LANES <= dim`; `row` came from [`Codec::row`].
+        unsafe fn load<V: Vector>(row: Self::Row<V>, j: usize) -> V;
+
+        /// The values of columns `j .. j + n` (`0 < n < V::LANES`), the
+        /// other lanes zero.
+        ///
+        /// # Safety
+        /// `j + n <= dim`; `row` came from [`Codec::row`].
+        unsafe fn load_partial<V: Vector>(row: Self::Row<V>, j: usize, n: usize) -> V;
+    }
+
+    /// An element format that the kernels also write (scatter-add,
+    /// conversions): narrowing from f32.
+    pub trait ElementCodec: Codec<Unit = Self> {
+        /// Stores `V::LANES` values at `p`, narrowed.
+        ///
+        /// # Safety
+        /// `p` is valid for `V::LANES` writes; the CPU has `V`'s ISA.
+        unsafe fn store<V: Vector>(v: V, p: *mut Self);
+        /// Stores the first `n < V::LANES` values at `p`, narrowed.
+        ///
+        /// # Safety
+        /// `p` is valid for `n` writes; the CPU has `V`'s ISA.
+        unsafe fn store_partial<V: Vector>(v: V, p: *mut Self, n: usize);
+    }
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+
+    pub trait SealedIndex: Copy {
+        /// The value as `u64`, wrapping: a negative value becomes a huge one,
+        /// so one unsigned comparison rejects both ends.
+        fn to_u64(self) -> u64;
+        /// True when every index of `s` is in `0..rows`. Written as a
+        /// min/max fold in the native width so that it vectorises (each
+        /// ISA's trampoline compiles it with its own instructions).
+        fn all_in_range(s: &[Self], rows: u64) -> bool;
+    }
+}
+
+/// A table format: how one row of `dim` values is stored, in units of
+/// [`Format::Unit`].
+///
+/// Implemented by `f32`, [`f16`](struct@f16) and [`bf16`](struct@bf16),
+/// whose unit is the element itself. Sealed: every format comes with a codec
+/// on every instruction-set path, so only the crate can add one.
+///
+/// A table of format `F` is a slice of `F::Unit`: the element itself for the
+/// float formats.
+pub trait Format: codec::Codec + Copy + Debug + Send + Sync + 'static {
+    /// A short lowercase name, as in error messages: `f32`, `f16`, `bf16`.
+    const NAME: &'static str;
+
+    /// Units in one row of `dim` values.
+    ///
+    /// # Errors
+    /// [`Error::ZeroDim`] for `dim == 0`; a format with blocks may refuse
+    /// other dims too.
+    fn row_units(dim: usize) -> Result<usize, Error>;
+}
+
+/// A float table element: `f32`, [`f16`](struct@f16) or
+/// [`bf16`](struct@bf16). Tables of elements can be written
+/// ([`TableMut`](crate::TableMut), [`scatter_add`](crate::scatter_add)) and
+/// are the targets of the conversions.
+pub trait Element:
+    Format + codec::ElementCodec + bytemuck::Pod + Default + PartialEq + Debug + Send + Sync + 'static
+{
+    /// Widens to `f32`. Exact for every value (NaN stays NaN).
+    fn to_f32(self) -> f32;
+    /// Narrows from `f32`, rounding to nearest, ties to even (identity for
+    /// `f32`). Values beyond the type's range become infinities.
+    fn from_f32(x: f32) -> Self;
+}
+
+/// The gather conversions the crate provides: a table of format `Self` into
+/// an output of `O`.
+///
+/// f32→f32, f16→f32, bf16→f32, f16→f16 and bf16→bf16. Same-type gathers copy
+/// bits (NaN payloads kept); every other pair decodes the row to f32
+/// exactly. The choice between the two is this trait's (sealed) method, so
+/// no kernel matches on types.
+pub trait GatherInto<O: Element>: Format + gather_into::Sealed<O> {}
+
+pub(crate) mod gather_into {
+    use crate::Index;
+    use crate::arch::vector::Vector;
+
+    /// How a gather from `Self` into `O` runs: a bit copy or a decode.
+    pub trait Sealed<O>: super::codec::Codec {
+        /// The portable loop.
+        fn portable<I: Index>(
+            table: &[Self::Unit],
+            stride: usize,
+            dim: usize,
+            idx: &[I],
+            out: &mut [O],
+        );
+        /// The vector body.
+        ///
+        /// # Safety
+        /// As the bodies of `arch::generic`: the CPU has `V`'s ISA, the
+        /// inputs are validated.
+        unsafe fn simd<V: Vector, I: Index>(
+            table: &[Self::Unit],
+            stride: usize,
+            dim: usize,
+            idx: &[I],
+            out: &mut [O],
+        );
+    }
+}
+
+/// An index type: `u8`, `u16`, `u32`, `u64`, `usize`, `i32` or `i64`.
+///
+/// Valid indices are `0 <= i < rows`; negative values of the signed types are
+/// out of range, and reported as such. Bag offsets have the index type of
+/// their indices (as PyTorch's `offsets` do).
+pub trait Index: Copy + Debug + Send + Sync + sealed::SealedIndex + 'static {
+    /// The value, widened without loss (used in error reports).
+    fn value(self) -> i128;
+}
+
+macro_rules! unsigned_index {
+    ($($t:ty),*) => {$(
+        impl sealed::SealedIndex for $t {
+            #[inline(always)]
+            fn to_u64(self) -> u64 {
+                self as u64
+            }
+            #[inline(always)]
+            fn all_in_range(s: &[Self], rows: u64) -> bool {
+                let max = s.iter().fold(0, |m: $t, &x| m.max(x));
+                s.is_empty() || (max as u64) < rows
+            }
+        }
+        impl Index for $t {
+            #[inline]
+            fn value(self) -> i128 {
+                self as i128
+            }
+        }
+    )*};
+}
+macro_rules! signed_index {
+    ($($t:ty),*) => {$(
+        impl sealed::SealedIndex for $t {
+            #[inline(always)]
+            fn to_u64(self) -> u64 {
+                // Sign-extend, then reinterpret: negatives become >= 2^63.
+                self as i64 as u64
+            }
+            #[inline(always)]
+            fn all_in_range(s: &[Self], rows: u64) -> bool {
+                let (min, max) = s
+                    .iter()
+                    .fold((0 as $t, 0 as $t), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                s.is_empty() || (min >= 0 && (max as u64) < rows)
+            }
+        }
+        impl Index for $t {
+            #[inline]
+            fn value(self) -> i128 {
+                self as i128
+            }
+        }
+    )*};
+}
+unsigned_index!(u8, u16, u32, u64, usize);
+signed_index!(i32, i64);
