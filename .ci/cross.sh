@@ -34,7 +34,7 @@ timed() { # timed NAME COMMAND...: runs COMMAND, records its wall time.
 # harness's output), and the summed test counts, of one log.
 summary() {
     echo "--- $1"
-    grep -Eo 'embedding-kernels: ISA paths run: [a-z0-9]+(, [a-z0-9]+)*; skipped \(not on this CPU\): [a-z0-9]+(, [a-z0-9]+)*' "$2" |
+    grep -Eo 'embedding-kernels: ISA paths run: [a-z0-9]+(, [a-z0-9]+)*; skipped \([^)]*\): [a-z0-9]+(, [a-z0-9]+)*' "$2" |
         sort -u
     grep -E '^test result:' "$2" | awk '
         { for (i = 1; i <= NF; i++) if ($i ~ /^(passed|failed|ignored);$/) n[$i] += $(i - 1); b++ }

@@ -60,15 +60,14 @@
 //! - `std` (default): detects the CPU's instruction sets at run time and
 //!   caches the choice. Without it, the path is the best one the build
 //!   target enables (`-C target-feature`, `-C target-cpu`).
-//! - `alloc`: nothing yet; reserved for conveniences that allocate. The
-//!   kernels never allocate.
+//!
+//! There is no `alloc` feature: nothing in the crate allocates, so there is
+//! nothing for one to turn on.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-#[cfg(feature = "alloc")]
-extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 

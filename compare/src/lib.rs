@@ -4,7 +4,7 @@
 //! Not published; its own workspace root, so the main crate's `cargo test` and
 //! `cargo clippy` never build it or its dependencies (candle-core, ndarray).
 
-/// Lookups per gather / scatter-add call (DESIGN.md section 7).
+/// Lookups per gather / scatter-add call (the in-cache cases of the report).
 pub const LOOKUPS: usize = 4096;
 
 /// xorshift64: the same ids in every implementation and every run.

@@ -20,8 +20,13 @@ pub fn kernels() -> Vec<Kernels> {
             .collect();
         let _ = writeln!(
             std::io::stderr(),
-            "embedding-kernels: ISA paths run: {}; skipped (not on this CPU): {}",
+            "embedding-kernels: ISA paths run: {}; skipped ({}): {}",
             ran.join(", "),
+            if cfg!(feature = "std") {
+                "not on this CPU"
+            } else {
+                "not enabled in this build: without std, no run-time detection"
+            },
             if skipped.is_empty() {
                 "none".to_string()
             } else {

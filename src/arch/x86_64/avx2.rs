@@ -57,12 +57,20 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn store_f16(self, p: *mut u16) {
+        #[cfg(not(miri))]
         // SAFETY: see above; immediate 0 is round to nearest even.
         unsafe {
             _mm_storeu_si128(
                 p.cast(),
                 _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0),
             )
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `lanes` holds the 8 lanes converted.
+        unsafe {
+            let mut lanes = [0f32; 8];
+            _mm256_storeu_ps(lanes.as_mut_ptr(), self.0);
+            super::f32_to_f16_soft::<8>(lanes.as_ptr(), p)
         }
     }
     #[inline(always)]

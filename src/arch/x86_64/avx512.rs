@@ -81,8 +81,18 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn store_f16(self, p: *mut u16) {
+        #[cfg(not(miri))]
         // SAFETY: see above.
-        unsafe { _mm256_storeu_si256(p.cast(), _mm512_cvtps_ph::<NEAREST>(self.0)) }
+        unsafe {
+            _mm256_storeu_si256(p.cast(), _mm512_cvtps_ph::<NEAREST>(self.0))
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `lanes` holds the 16 lanes converted.
+        unsafe {
+            let mut lanes = [0f32; 16];
+            _mm512_storeu_ps(lanes.as_mut_ptr(), self.0);
+            super::f32_to_f16_soft::<16>(lanes.as_ptr(), p)
+        }
     }
     #[inline(always)]
     unsafe fn load_bf16(p: *const u16) -> Self {
@@ -150,8 +160,18 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        #[cfg(not(miri))]
         // SAFETY: see above.
-        unsafe { _mm256_mask_storeu_epi16(p.cast(), first(n), _mm512_cvtps_ph::<NEAREST>(self.0)) }
+        unsafe {
+            _mm256_mask_storeu_epi16(p.cast(), first(n), _mm512_cvtps_ph::<NEAREST>(self.0))
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `buf` holds all 16 lanes, `n` of them are stored.
+        unsafe {
+            let mut buf = [0u16; 16];
+            self.store_f16(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n)
+        }
     }
     #[inline(always)]
     unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {

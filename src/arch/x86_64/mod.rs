@@ -39,3 +39,30 @@ pub(crate) fn avx2_available() -> bool {
 pub(crate) fn avx512_available() -> bool {
     detect!("avx512f", "avx512bw", "avx512vl", "avx2", "fma", "f16c")
 }
+
+/// f16 narrowing of `N` f32 lanes (a multiple of 4) with SSE2 integer code
+/// instead of F16C's `vcvtps2ph`, which Miri cannot interpret. Used only
+/// under Miri, so that Miri runs every kernel on the AVX2 and AVX-512 paths;
+/// the result is the same bits (the native tests hold every path to the
+/// portable one, and the SSE2 path uses this very conversion).
+///
+/// # Safety
+/// `src` and `dst` are valid for `N` elements; SSE2 is present.
+#[cfg(miri)]
+#[inline(always)]
+pub(crate) unsafe fn f32_to_f16_soft<const N: usize>(src: *const f32, dst: *mut u16) {
+    use core::arch::x86_64::*;
+    let mut j = 0;
+    while j < N {
+        // SAFETY: `j + 4 <= N`, within both buffers; SSE2 is the baseline.
+        unsafe {
+            let h = sse2::f32_to_f16_bits(_mm_loadu_ps(src.add(j)));
+            let mut lanes = [0u32; 4];
+            _mm_storeu_si128(lanes.as_mut_ptr().cast(), h);
+            for (k, &x) in lanes.iter().enumerate() {
+                *dst.add(j + k) = x as u16;
+            }
+        }
+        j += 4;
+    }
+}

@@ -1,0 +1,181 @@
+//! The measuring harness shared by the quick report (`examples/report.rs`)
+//! and the comparison crate (`compare/`, which includes this file by path):
+//! deterministic ids, the copy yardsticks, and interleaved timing.
+//!
+//! Method: every variant of a case is timed round by round, interleaved
+//! (so a burst of noise on this shared machine hits all of them alike), each
+//! round a calibrated number of calls; the median round per variant is its
+//! time. Ratios are taken within one case, never across runs.
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+/// xorshift64: the same ids in every implementation and every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// `n` ids in `0..rows`.
+    pub fn ids(&mut self, n: usize, rows: usize) -> Vec<u32> {
+        (0..n)
+            .map(|_| (self.next_u64() % rows as u64) as u32)
+            .collect()
+    }
+}
+
+/// memcpy as the standard library does it (`copy_from_slice`, glibc
+/// `memcpy`).
+#[inline(never)]
+pub fn copy_std(dst: &mut [f32], src: &[f32]) {
+    dst.copy_from_slice(src);
+}
+
+/// memcpy as an explicit loop of 32-byte loads and stores.
+///
+/// On the AMD machines this project runs on, glibc's `memcpy` (`rep movsb`
+/// for mid-size copies) is sometimes many times slower for 64 KB–256 KB
+/// copies, depending on the relative alignment of source and destination;
+/// the copy yardstick is the faster of this and [`copy_std`]. The empty
+/// `asm!` in the loop body (a compiler barrier, no instruction) keeps LLVM
+/// from turning the loop back into a `memcpy` call.
+#[inline(never)]
+pub fn copy_loop(dst: &mut [f32], src: &[f32]) {
+    assert_eq!(dst.len(), src.len());
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX is available (checked just above).
+        unsafe { copy_loop_avx(dst, src) };
+        return;
+    }
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        d.copy_from_slice(s);
+        barrier();
+    }
+    d.into_remainder().copy_from_slice(s.remainder());
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn copy_loop_avx(dst: &mut [f32], src: &[f32]) {
+    use core::arch::x86_64::{_mm256_loadu_ps, _mm256_storeu_ps};
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        // SAFETY: both chunks are 8 f32s long; unaligned loads and stores.
+        unsafe { _mm256_storeu_ps(d.as_mut_ptr(), _mm256_loadu_ps(s.as_ptr())) };
+        barrier();
+    }
+    d.into_remainder().copy_from_slice(s.remainder());
+}
+
+/// A compiler-only memory barrier: emits no instruction.
+#[inline(always)]
+fn barrier() {
+    #[cfg(not(target_arch = "wasm32"))]
+    // SAFETY: an empty asm block; it reads and writes nothing, but the
+    // compiler must assume it may, so the loop stays a loop.
+    unsafe {
+        core::arch::asm!("", options(nostack, preserves_flags))
+    };
+}
+
+/// A named variant: a closure doing one unit of work.
+pub type Variant<'a> = (String, Box<dyn FnMut() + 'a>);
+
+/// The two copy yardsticks of `src` into `dst`, as variants named `memcpy`
+/// and `copy-loop`.
+pub fn copies<'a>(src: &'a [f32], dst: &'a std::cell::RefCell<Vec<f32>>) -> Vec<Variant<'a>> {
+    vec![
+        (
+            "memcpy".into(),
+            Box::new(move || copy_std(&mut dst.borrow_mut(), black_box(src))),
+        ),
+        (
+            "copy-loop".into(),
+            Box::new(move || copy_loop(&mut dst.borrow_mut(), black_box(src))),
+        ),
+    ]
+}
+
+/// The next id set of a case, shared by all its variants: consecutive calls,
+/// whichever variant makes them, never reuse a recent set, so on large
+/// tables rows really come from DRAM and no variant reads rows another just
+/// pulled into cache.
+pub fn next(turn: &std::cell::Cell<usize>, sets: usize) -> usize {
+    let s = turn.get();
+    turn.set((s + 1) % sets);
+    s
+}
+
+/// Times every variant, interleaved round by round, `rounds` rounds of about
+/// `round_secs` each; returns the median seconds per call of each.
+pub fn measure(variants: &mut [Variant<'_>], rounds: usize, round_secs: f64) -> Vec<f64> {
+    let mut reps = Vec::new();
+    for (_, f) in variants.iter_mut() {
+        f();
+        let t = Instant::now();
+        f();
+        let one = t.elapsed().as_secs_f64().max(1e-8);
+        reps.push(((round_secs / one) as usize).clamp(1, 100_000));
+    }
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..rounds {
+        for (k, (_, f)) in variants.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..reps[k] {
+                f();
+            }
+            times[k].push(t.elapsed().as_secs_f64() / reps[k] as f64);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect()
+}
+
+/// The measured times of one case's variants, by name.
+pub struct Timed {
+    pub names: Vec<String>,
+    pub secs: Vec<f64>,
+}
+
+impl Timed {
+    /// Times `variants` (see [`measure`]).
+    pub fn new(mut variants: Vec<Variant<'_>>, rounds: usize, round_secs: f64) -> Timed {
+        let secs = measure(&mut variants, rounds, round_secs);
+        Timed {
+            names: variants.into_iter().map(|(n, _)| n).collect(),
+            secs,
+        }
+    }
+
+    /// The time of the variant called `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|k| self.secs[k])
+    }
+
+    /// The copy yardstick: the faster of `memcpy` and `copy-loop`.
+    pub fn copy(&self) -> Option<f64> {
+        match (self.get("memcpy"), self.get("copy-loop")) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
