@@ -55,6 +55,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -717,6 +718,8 @@ def main():
         r = run_crate(cdir, env)
         if r:
             crate_runs.append(r)
+    if args.crate_rev and cdir is not None:
+        shutil.rmtree(cdir, ignore_errors=True)  # the snapshot; its target dir stays
 
     # ---- PyTorch table
     print(f"PyTorch {torch.__version__} (CPU capability "
