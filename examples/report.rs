@@ -452,7 +452,7 @@ fn sweep_lookups(dim: usize) -> usize {
 /// A gather sweep case: `naive` converts element by element with `conv`.
 fn gather_sweep<T, O>(dim: usize, conv: fn(T) -> O, make: fn(f32) -> T) -> Timed
 where
-    T: embedding_kernels::GatherInto<O> + Copy,
+    T: embedding_kernels::GatherInto<O> + embedding_kernels::Element,
     O: embedding_kernels::Element,
 {
     let (rows, n) = (1000, sweep_lookups(dim));

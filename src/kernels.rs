@@ -32,13 +32,19 @@ use crate::{Bags, Element, Error, Format, GatherInto, Index, Pooling, Table, Tab
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Kernels {
     isa: Isa,
+    /// Set for [`Kernels::best`]: calls may run on a narrower path of the
+    /// same CPU where the sweep shows it faster for the row width.
+    by_width: bool,
 }
 
 impl Kernels {
     /// The kernels of `isa`, or `None` when this CPU cannot run it.
     #[inline]
     pub fn new(isa: Isa) -> Option<Self> {
-        isa.is_available().then_some(Kernels { isa })
+        isa.is_available().then_some(Kernels {
+            isa,
+            by_width: false,
+        })
     }
 
     /// The kernels of `isa` without checking the CPU.
@@ -48,19 +54,48 @@ impl Kernels {
     /// otherwise calls may execute illegal instructions.
     #[inline]
     pub unsafe fn new_unchecked(isa: Isa) -> Self {
-        Kernels { isa }
+        Kernels {
+            isa,
+            by_width: false,
+        }
     }
 
-    /// The fastest path this CPU has ([`Isa::best`]).
+    /// The fastest path this CPU has ([`Isa::best`]), as the free functions
+    /// use it: a call may run on a narrower path of the same CPU where that
+    /// is faster for its row width (scatter-add rows shorter than an
+    /// AVX-512 or AVX2 vector run on the path whose vector fits the row).
     #[inline]
     pub fn best() -> Self {
-        Kernels { isa: Isa::best() }
+        Kernels {
+            isa: Isa::best(),
+            by_width: true,
+        }
     }
 
     /// The plain-Rust path, available everywhere.
     #[inline]
     pub fn portable() -> Self {
-        Kernels { isa: Isa::Portable }
+        Kernels {
+            isa: Isa::Portable,
+            by_width: false,
+        }
+    }
+
+    /// The path for a scatter-add of rows of `dim`: on [`Kernels::best`],
+    /// the widest x86 path whose vector fits in a row. Evidence (the sweep,
+    /// `report -- sweep scatter`, Zen 5): AVX-512 at dims 4 and 8 ran at
+    /// 0.18× and 0.28× the fastest path (SSE2 resp. AVX2): its rows are all
+    /// tail there. Every x86 path below the best one is available (AVX-512
+    /// implies AVX2 implies SSE2).
+    #[inline]
+    fn for_rows_of(&self, dim: usize) -> Kernels {
+        let isa = match self.isa {
+            Isa::Avx512 if self.by_width && dim < 8 => Isa::Sse2,
+            Isa::Avx512 if self.by_width && dim < 16 => Isa::Avx2,
+            Isa::Avx2 if self.by_width && dim < 8 => Isa::Sse2,
+            isa => isa,
+        };
+        Kernels { isa, ..*self }
     }
 
     /// The ISA these kernels run on.
@@ -160,7 +195,7 @@ impl Kernels {
         let dim = table.dim();
         validate::gradient(grad.len(), indices.len(), dim)?;
         self.in_range(indices, table.rows())?;
-        self.run(ScatterAdd {
+        self.for_rows_of(dim).run(ScatterAdd {
             table: table.as_mut_slice(),
             dim,
             indices,

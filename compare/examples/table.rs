@@ -47,33 +47,10 @@ const MEMCPY_LOOP: &str = "memcpy: 32-byte loop";
 
 type Variant<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
-/// Times every variant, interleaved round by round; median seconds per call.
+/// Times every variant with the shared harness: interleaved round by round,
+/// rounds of about 1 ms, median seconds per call.
 fn measure(variants: &mut [Variant<'_>]) -> Vec<f64> {
-    let mut reps = Vec::new();
-    for (_, f) in variants.iter_mut() {
-        f();
-        let t = Instant::now();
-        f();
-        let one = t.elapsed().as_secs_f64().max(1e-7);
-        reps.push(((1e-3 / one) as usize).clamp(1, 100_000));
-    }
-    let mut times = vec![Vec::new(); variants.len()];
-    for _ in 0..ROUNDS {
-        for (k, (_, f)) in variants.iter_mut().enumerate() {
-            let t = Instant::now();
-            for _ in 0..reps[k] {
-                f();
-            }
-            times[k].push(t.elapsed().as_secs_f64() / reps[k] as f64);
-        }
-    }
-    times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(f64::total_cmp);
-            t[t.len() / 2]
-        })
-        .collect()
+    embedding_kernels_compare::harness::measure(variants, ROUNDS, 1e-3)
 }
 
 struct Row {

@@ -119,7 +119,11 @@ pub fn next(turn: &std::cell::Cell<usize>, sets: usize) -> usize {
 
 /// Times every variant, interleaved round by round, `rounds` rounds of about
 /// `round_secs` each; returns the median seconds per call of each.
-pub fn measure(variants: &mut [Variant<'_>], rounds: usize, round_secs: f64) -> Vec<f64> {
+pub fn measure<N>(
+    variants: &mut [(N, Box<dyn FnMut() + '_>)],
+    rounds: usize,
+    round_secs: f64,
+) -> Vec<f64> {
     let mut reps = Vec::new();
     for (_, f) in variants.iter_mut() {
         f();

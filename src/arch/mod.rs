@@ -43,8 +43,8 @@ use core::sync::atomic::{AtomicU8, Ordering};
 #[cfg_attr(
     not(any(
         target_arch = "x86_64",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        all(target_arch = "wasm32", target_feature = "simd128")
+        target_feature = "neon",
+        target_feature = "simd128"
     )),
     allow(dead_code)
 )]
@@ -53,8 +53,8 @@ pub(crate) mod portable;
 #[cfg_attr(
     not(any(
         target_arch = "x86_64",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        all(target_arch = "wasm32", target_feature = "simd128")
+        target_feature = "neon",
+        target_feature = "simd128"
     )),
     allow(dead_code)
 )]
@@ -79,8 +79,8 @@ pub(crate) trait Job {
     #[cfg_attr(
         not(any(
             target_arch = "x86_64",
-            all(target_arch = "aarch64", target_feature = "neon"),
-            all(target_arch = "wasm32", target_feature = "simd128")
+            target_feature = "neon",
+            target_feature = "simd128"
         )),
         allow(dead_code)
     )]

@@ -41,17 +41,17 @@ pub(crate) fn gather_decode<C: Codec, I: Index>(
 }
 
 /// Pooled lookups over CSR bags.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn bags<C: Codec, I: Index>(
-    table: &[C::Unit],
-    stride: usize,
-    dim: usize,
-    indices: &[I],
-    offsets: &[I],
-    weights: Option<&[f32]>,
-    pooling: Pooling,
-    out: &mut [f32],
-) {
+pub(crate) fn bags<C: Codec, I: Index>(job: crate::arch::generic::bags::Bags<'_, C, I>) {
+    let crate::arch::generic::bags::Bags {
+        table,
+        stride,
+        dim,
+        indices,
+        offsets,
+        weights,
+        pooling,
+        out,
+    } = job;
     let row_of = |i: I| row(table, stride, i.to_u64() as usize);
     for (o, ends) in out.chunks_exact_mut(dim).zip(offsets.windows(2)) {
         let (start, end) = (ends[0].to_u64() as usize, ends[1].to_u64() as usize);

@@ -26,32 +26,12 @@ impl<T: Codec, I: Index> Job for Bags<'_, T, I> {
     type Output = ();
     #[inline(always)]
     fn portable(self) {
-        portable::bags::<T, I>(
-            self.table,
-            self.stride,
-            self.dim,
-            self.indices,
-            self.offsets,
-            self.weights,
-            self.pooling,
-            self.out,
-        )
+        portable::bags::<T, I>(self)
     }
     #[inline(always)]
     unsafe fn simd<V: Vector>(self) {
         // SAFETY: the job's contract (validated inputs, the ISA present).
-        unsafe {
-            bags::<V, T, I>(
-                self.table,
-                self.stride,
-                self.dim,
-                self.indices,
-                self.offsets,
-                self.weights,
-                self.pooling,
-                self.out,
-            )
-        }
+        unsafe { bags::<V, T, I>(self) }
     }
 }
 
@@ -142,22 +122,22 @@ unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Pooled lookups over CSR bags.
 ///
 /// # Safety
 /// The module's contract (`arch::generic`).
 #[inline(always)]
-pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(
-    table: &[C::Unit],
-    stride: usize,
-    dim: usize,
-    indices: &[I],
-    offsets: &[I],
-    weights: Option<&[f32]>,
-    pooling: Pooling,
-    out: &mut [f32],
-) {
+pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(job: Bags<'_, C, I>) {
+    let Bags {
+        table,
+        stride,
+        dim,
+        indices,
+        offsets,
+        weights,
+        pooling,
+        out,
+    } = job;
     let l = V::LANES;
     let base = table.as_ptr();
     let max = pooling == Pooling::Max;
@@ -196,7 +176,37 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(
                 j += l;
             }
             if j < dim {
-                bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
+                if super::partial_loads::<V>() {
+                    bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
+                } else {
+                    // Scalar columns (see `partial_loads`), the same
+                    // arithmetic in the same order as the vector lanes.
+                    for c in j..dim {
+                        let value = |t: usize| {
+                            let r = row_at(bag, t);
+                            C::value(core::slice::from_raw_parts(base.add(r * stride), stride), c)
+                        };
+                        let mut acc = value(0);
+                        if max {
+                            for t in 1..bag.len() {
+                                acc = crate::bags::max_nan(acc, value(t));
+                            }
+                        } else if let Some(w) = w {
+                            acc *= *w.get_unchecked(0);
+                            for t in 1..bag.len() {
+                                acc += *w.get_unchecked(t) * value(t);
+                            }
+                        } else {
+                            for t in 1..bag.len() {
+                                acc += value(t);
+                            }
+                        }
+                        if let Some(d) = div {
+                            acc = if d == 0.0 { 0.0 } else { acc / d };
+                        }
+                        *o.add(c) = acc;
+                    }
+                }
             }
         }
     }

@@ -110,11 +110,12 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
 /// Decodes one row of `dim` values into f32 at `dst`.
 ///
 /// # Safety
-/// `src` starts a validated row of format `C`; `dst` is valid for `dim`
-/// writes; the CPU has `V`'s ISA.
+/// `src` starts a validated row of format `C` of `stride` units; `dst` is
+/// valid for `dim` writes; the CPU has `V`'s ISA.
 #[inline(always)]
 pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
     src: *const C::Unit,
+    stride: usize,
     dst: *mut f32,
     dim: usize,
 ) {
@@ -135,7 +136,15 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
             j += l;
         }
         if j < dim {
-            C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
+            if super::partial_loads::<V>() {
+                C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
+            } else {
+                // The row's `stride` units, for the codec's scalar value.
+                let units = core::slice::from_raw_parts(src, stride);
+                for c in j..dim {
+                    *dst.add(c) = C::value(units, c);
+                }
+            }
         }
     }
 }
@@ -159,7 +168,7 @@ unsafe fn decode_dim<V: Vector, C: Codec, I: Index, const D: usize>(
     let base = src.cast::<u8>();
     for_rows!(V, idx, base, row_bytes, prefetch, |i, r| {
         // SAFETY: the module's contract: row `r < rows`, position `i < n`.
-        unsafe { decode_row::<V, C>(src.add(r * stride), dst.add(i * dim), dim) }
+        unsafe { decode_row::<V, C>(src.add(r * stride), stride, dst.add(i * dim), dim) }
     })
 }
 

@@ -117,6 +117,22 @@ macro_rules! for_rows {
 
 pub(crate) use for_rows;
 
+/// Whether a row's last `n < LANES` columns go through one partial vector
+/// (`load_partial`/`store_partial`) rather than a scalar loop.
+///
+/// Only AVX-512 (the one 16-lane path) has masked loads cheap enough: on
+/// the other paths a partial vector goes through a stack buffer, and the
+/// sweep (`cargo run --release --example report -- sweep`, Zen 5, before
+/// this rule) measured those tails at 0.1–0.5× the naive loop (gather
+/// f16->f32 dims 1–3: SSE2 0.15–0.46×, AVX2 0.24–0.73×; scatter-add f32
+/// dims 1–3: 0.06–0.16×). Stores never take the partial path when the
+/// same row may be read again (scatter-add): masked stores are slow on AMD
+/// Zen and defeat store-to-load forwarding when a row repeats.
+#[inline(always)]
+pub(crate) const fn partial_loads<V: Vector>() -> bool {
+    V::LANES >= 16
+}
+
 /// The index range check, `0 <= i < rows` for every index: the min/max fold
 /// of `Index::all_in_range`, compiled by each trampoline with its ISA's
 /// instructions (AVX2 `vpmaxud`, not SSE2's emulation of it). `true` when
