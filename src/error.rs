@@ -120,6 +120,33 @@ pub enum Error {
         /// Elements in the destination.
         dst: usize,
     },
+    /// A dim that a block format cannot hold: it must be a multiple of the
+    /// format's block (GGUF Q8_0 and Q4_0: 32).
+    DimNotMultiple {
+        /// The format's name (`Format::NAME`).
+        format: &'static str,
+        /// The dim given.
+        dim: usize,
+        /// The block size it must be a multiple of.
+        block: usize,
+    },
+    /// A quantizer's input holds a NaN or an infinity.
+    NonFinite {
+        /// The row of the first one.
+        row: usize,
+        /// Its column.
+        column: usize,
+    },
+    /// A row of finite values whose scale (or bias) in the format would not
+    /// be finite, so the reference quantizer would make a row of NaNs: a
+    /// range beyond f32 (8-bit), beyond f16 (4-/2-bit: a scale or a minimum
+    /// beyond ±65504), or a GGUF block whose f16 scale overflows.
+    ScaleOverflow {
+        /// The format's name (`Format::NAME`).
+        format: &'static str,
+        /// The row.
+        row: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -190,6 +217,17 @@ impl fmt::Display for Error {
             Error::ConvertLength { src, dst } => write!(
                 f,
                 "conversion source has {src} elements but destination has {dst}"
+            ),
+            Error::DimNotMultiple { format, dim, block } => write!(
+                f,
+                "dim {dim} is not a multiple of {block}, the block size of format {format}"
+            ),
+            Error::NonFinite { row, column } => {
+                write!(f, "input value at row {row}, column {column} is not finite")
+            }
+            Error::ScaleOverflow { format, row } => write!(
+                f,
+                "row {row} cannot be quantized to {format}: its scale or bias would not be finite"
             ),
         }
     }

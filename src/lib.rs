@@ -79,6 +79,7 @@ mod format;
 mod kernels;
 mod math;
 pub mod onehot;
+pub mod quantized;
 mod table;
 mod validate;
 

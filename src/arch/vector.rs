@@ -46,6 +46,70 @@ pub trait Vector: Copy {
     #[inline(always)]
     unsafe fn prefetch(_p: *const u8) {}
 
+    // ------------------------------------------------ quantized formats
+    //
+    // The byte loads below widen small integer codes to f32 lanes (exact:
+    // every code is an integer below 2^8). The defaults go through a
+    // buffer; each ISA overrides the ones its formats need fast.
+
+    /// Lane-wise `self · b + c` rounded once (a fused multiply-add), on
+    /// every ISA: the hardware FMA where the path has one, an exact
+    /// emulation otherwise. Non-finite operands give what `f32::mul_add`
+    /// gives (NaN-ness and infinities).
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self;
+
+    /// Loads `LANES` bytes, `byte & mask`, each widened to an f32 lane.
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        let mut buf = [0f32; 16];
+        // SAFETY: the caller guarantees `p` is valid for `LANES <= 16`
+        // reads.
+        unsafe {
+            for (k, b) in buf.iter_mut().enumerate().take(Self::LANES) {
+                *b = (*p.add(k) & mask) as f32;
+            }
+            Self::load(buf.as_ptr())
+        }
+    }
+    /// Loads `LANES` signed bytes, each widened to an f32 lane.
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        let mut buf = [0f32; 16];
+        // SAFETY: as `load_u8_and`.
+        unsafe {
+            for (k, b) in buf.iter_mut().enumerate().take(Self::LANES) {
+                *b = *p.add(k) as i8 as f32;
+            }
+            Self::load(buf.as_ptr())
+        }
+    }
+    /// Loads `LANES` 4-bit codes from `LANES / 2` bytes, low nibble first
+    /// (lane `2i` is byte `i & 15`, lane `2i + 1` is byte `i >> 4`).
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        let mut buf = [0f32; 16];
+        // SAFETY: the caller guarantees `p` is valid for `LANES / 2` reads.
+        unsafe {
+            for (k, b) in buf.iter_mut().enumerate().take(Self::LANES) {
+                *b = ((*p.add(k / 2) >> (4 * (k % 2))) & 15) as f32;
+            }
+            Self::load(buf.as_ptr())
+        }
+    }
+    /// Loads `LANES` 2-bit codes from `LANES / 4` bytes, low bits first
+    /// (lane `4i + s` is `(byte i >> 2s) & 3`).
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        let mut buf = [0f32; 16];
+        // SAFETY: the caller guarantees `p` is valid for `LANES / 4` reads.
+        unsafe {
+            for (k, b) in buf.iter_mut().enumerate().take(Self::LANES) {
+                *b = ((*p.add(k / 4) >> (2 * (k % 4))) & 3) as f32;
+            }
+            Self::load(buf.as_ptr())
+        }
+    }
+
     /// Loads `n < LANES` f32; the other lanes are zero.
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize) -> Self {

@@ -149,6 +149,9 @@ macro_rules! decode_into_f32 {
 
 decode_into_f32!(f16, bf16);
 
+// For the other formats' files (`quantized`).
+pub(crate) use decode_into_f32;
+
 impl Element for f32 {
     #[inline(always)]
     fn to_f32(self) -> f32 {

@@ -14,6 +14,7 @@ pub use half::{bf16, f16};
 use crate::Error;
 
 mod float;
+pub(crate) mod quantized;
 
 /// The crate-private side of a format: decoding rows, for the portable path
 /// and for the vector bodies. `pub` only inside a private module (sealed).
@@ -90,10 +91,11 @@ pub(crate) mod sealed {
 }
 
 /// A table format: how one row of `dim` values is stored, in units of
-/// [`Format::Unit`].
+/// `F::Unit`.
 ///
 /// Implemented by `f32`, [`f16`](struct@f16) and [`bf16`](struct@bf16),
-/// whose unit is the element itself. Sealed: every format comes with a codec
+/// whose unit is the element itself, and by the quantized byte formats of
+/// [`quantized`](crate::quantized), whose unit is `u8`. Sealed: every format comes with a codec
 /// on every instruction-set path, so only the crate can add one.
 ///
 /// A table of format `F` is a slice of `F::Unit`: the element itself for the

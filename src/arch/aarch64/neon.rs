@@ -100,6 +100,53 @@ impl Vector for V {
         }
     }
     #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above; FMLA rounds once.
+        unsafe { V(vfmaq_f32(c.0, self.0, b.0)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above; 4 bytes are read.
+        unsafe {
+            let x = vreinterpret_u8_u32(vdup_n_u32(p.cast::<u32>().read_unaligned()));
+            let x = vmovl_u8(vand_u8(x, vdup_n_u8(mask)));
+            V(vcvtq_f32_u32(vmovl_u16(vget_low_u16(x))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above; 4 bytes are read.
+        unsafe {
+            let x = vreinterpret_s8_u32(vdup_n_u32(p.cast::<u32>().read_unaligned()));
+            V(vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(x)))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above; 2 bytes are read, each into two lanes.
+        unsafe {
+            let x = vcombine_u32(vdup_n_u32(*p as u32), vdup_n_u32(*p.add(1) as u32));
+            let sh = vcombine_s32(
+                vcreate_s32(0xffff_fffc_0000_0000),
+                vcreate_s32(0xffff_fffc_0000_0000),
+            );
+            V(vcvtq_f32_u32(vandq_u32(vshlq_u32(x, sh), vdupq_n_u32(15))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above; 1 byte is read, into four lanes.
+        unsafe {
+            let x = vdupq_n_u32(*p as u32);
+            // Right shifts by 0, 2, 4, 6 (negative left shifts).
+            let sh = vcombine_s32(
+                vcreate_s32(0xffff_fffe_0000_0000),
+                vcreate_s32(0xffff_fffa_ffff_fffc),
+            );
+            V(vcvtq_f32_u32(vandq_u32(vshlq_u32(x, sh), vdupq_n_u32(3))))
+        }
+    }
+    #[inline(always)]
     unsafe fn prefetch(_p: *const u8) {
         #[cfg(not(miri))]
         // SAFETY: PRFM is a hint: it never faults and writes nothing.

@@ -155,6 +155,84 @@ impl Vector for V {
         let m = select(f32x4_gt(x.0, self.0), x.0, self.0);
         V(select(f32x4_ne(x.0, x.0), x.0, m))
     }
+    #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // No FMA in simd128 (relaxed-simd's is not guaranteed to fuse):
+        // two f64 lanes at a time, rounded to odd (see `fma_f64_odd`).
+        let hi = |x: v128| f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(x, x));
+        let lo = fma_f64_odd(
+            f64x2_promote_low_f32x4(self.0),
+            f64x2_promote_low_f32x4(b.0),
+            f64x2_promote_low_f32x4(c.0),
+        );
+        let hi = fma_f64_odd(hi(self.0), hi(b.0), hi(c.0));
+        V(i32x4_shuffle::<0, 1, 4, 5>(
+            f32x4_demote_f64x2_zero(lo),
+            f32x4_demote_f64x2_zero(hi),
+        ))
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above; 4 bytes are read.
+        unsafe {
+            let x = v128_and(v128_load32_zero(p.cast()), u8x16_splat(mask));
+            V(f32x4_convert_u32x4(u32x4_extend_low_u16x8(
+                u16x8_extend_low_u8x16(x),
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above; 4 bytes are read.
+        unsafe {
+            let x = v128_load32_zero(p.cast());
+            V(f32x4_convert_i32x4(i32x4_extend_low_i16x8(
+                i16x8_extend_low_i8x16(x),
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above; 2 bytes are read. The nibble is masked in
+        // place and scaled by 2^-4 (exact).
+        unsafe {
+            let (b0, b1) = (*p as u32, *p.add(1) as u32);
+            let x = v128_and(u32x4(b0, b0, b1, b1), u32x4(0x0f, 0xf0, 0x0f, 0xf0));
+            V(f32x4_mul(
+                f32x4_convert_u32x4(x),
+                f32x4(1.0, 0.0625, 1.0, 0.0625),
+            ))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above; 1 byte is read. As `load_u4`, by 2^-2k.
+        unsafe {
+            let x = v128_and(u32x4_splat(*p as u32), u32x4(0x03, 0x0c, 0x30, 0xc0));
+            V(f32x4_mul(
+                f32x4_convert_u32x4(x),
+                f32x4(1.0, 0.25, 1.0 / 16.0, 1.0 / 64.0),
+            ))
+        }
+    }
+}
+
+/// `a·b + c` for f32 values in f64 lanes, rounded to odd at f64 precision,
+/// so that one conversion to f32 gives the correctly rounded fused
+/// multiply-add. The method of the SSE2 path's `fma_f64_odd` (see there):
+/// exact product, TwoSum, `(bits(s) − 1) | 1` or `bits(s) | 1` when inexact,
+/// non-finite sums untouched.
+#[inline(always)]
+fn fma_f64_odd(a: v128, b: v128, c: v128) -> v128 {
+    let p = f64x2_mul(a, b);
+    let s = f64x2_add(p, c);
+    let bb = f64x2_sub(s, p);
+    let e = f64x2_add(f64x2_sub(p, f64x2_sub(s, bb)), f64x2_sub(c, bb));
+    let finite = f64x2_lt(f64x2_abs(s), f64x2_splat(f64::INFINITY));
+    let apply = v128_and(f64x2_ne(e, f64x2_splat(0.0)), finite);
+    let down = i64x2_shr(v128_xor(e, s), 63);
+    let odd = v128_or(i64x2_add(s, down), i64x2_splat(1));
+    select(apply, odd, s)
 }
 
 /// The trampoline: runs `job` with simd128 enabled, its body

@@ -125,6 +125,55 @@ impl Vector for V {
         // SAFETY: see above; a prefetch never faults.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
+    #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above; FMA is part of this path's requirement.
+        unsafe { V(_mm256_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above; 8 bytes are read.
+        unsafe {
+            let x = _mm_and_si128(_mm_loadl_epi64(p.cast()), _mm_set1_epi8(mask as i8));
+            V(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above; 8 bytes are read.
+        unsafe {
+            V(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(
+                p.cast(),
+            ))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above; 4 bytes are read, each into two lanes.
+        unsafe {
+            let x = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            let x = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(x, x));
+            let x = _mm256_srlv_epi32(x, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4));
+            V(_mm256_cvtepi32_ps(_mm256_and_si256(
+                x,
+                _mm256_set1_epi32(15),
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above; 2 bytes are read, each into four lanes.
+        unsafe {
+            let x = _mm_cvtsi32_si128(p.cast::<u16>().read_unaligned() as i32);
+            let x = _mm_unpacklo_epi8(x, x);
+            let x = _mm256_cvtepu8_epi32(_mm_unpacklo_epi16(x, x));
+            let x = _mm256_srlv_epi32(x, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+            V(_mm256_cvtepi32_ps(_mm256_and_si256(
+                x,
+                _mm256_set1_epi32(3),
+            )))
+        }
+    }
 }
 
 /// The trampoline: runs `job` with AVX2, FMA and F16C enabled, its body

@@ -139,6 +139,57 @@ impl Vector for V {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above; AVX-512F has the fused multiply-add.
+        unsafe { V(_mm512_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above; 16 bytes are read.
+        unsafe {
+            let x = _mm_and_si128(_mm_loadu_si128(p.cast()), _mm_set1_epi8(mask as i8));
+            V(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above; 16 bytes are read.
+        unsafe {
+            V(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(
+                p.cast(),
+            ))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above; 8 bytes are read, each into two lanes.
+        unsafe {
+            let x = _mm_loadl_epi64(p.cast());
+            let x = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(x, x));
+            let sh = _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0);
+            let x = _mm512_srlv_epi32(x, sh);
+            V(_mm512_cvtepi32_ps(_mm512_and_si512(
+                x,
+                _mm512_set1_epi32(15),
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above; 4 bytes are read, each into four lanes.
+        unsafe {
+            let x = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            let x = _mm_unpacklo_epi8(x, x);
+            let x = _mm512_cvtepu8_epi32(_mm_unpacklo_epi16(x, x));
+            let sh = _mm512_set_epi32(6, 4, 2, 0, 6, 4, 2, 0, 6, 4, 2, 0, 6, 4, 2, 0);
+            let x = _mm512_srlv_epi32(x, sh);
+            V(_mm512_cvtepi32_ps(_mm512_and_si512(
+                x,
+                _mm512_set1_epi32(3),
+            )))
+        }
+    }
+    #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize) -> Self {
         // SAFETY: see above.
         unsafe { V(_mm512_maskz_loadu_ps(first(n), p)) }

@@ -209,6 +209,110 @@ impl Vector for V {
         // SAFETY: see above; a prefetch never faults.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
+    #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above. No FMA here: two f64 lanes at a time (see
+        // `fma_f64_odd`), then one rounding to f32.
+        unsafe {
+            let hi = |x: __m128| _mm_cvtps_pd(_mm_movehl_ps(x, x));
+            let lo = fma_f64_odd(_mm_cvtps_pd(self.0), _mm_cvtps_pd(b.0), _mm_cvtps_pd(c.0));
+            let hi = fma_f64_odd(hi(self.0), hi(b.0), hi(c.0));
+            V(_mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above; 4 bytes are read.
+        unsafe {
+            let x = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            let x = _mm_and_si128(x, _mm_set1_epi8(mask as i8));
+            let x = _mm_unpacklo_epi16(
+                _mm_unpacklo_epi8(x, _mm_setzero_si128()),
+                _mm_setzero_si128(),
+            );
+            V(_mm_cvtepi32_ps(x))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above; 4 bytes are read. Each byte is copied into all
+        // four bytes of its lane, and the arithmetic shift sign-extends it.
+        unsafe {
+            let x = _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned());
+            let x = _mm_unpacklo_epi8(x, x);
+            V(_mm_cvtepi32_ps(_mm_srai_epi32(
+                _mm_unpacklo_epi16(x, x),
+                24,
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above; 2 bytes are read. No variable shifts in SSE2:
+        // mask the nibble in place, then scale by 2^-4 (exact).
+        unsafe {
+            let (b0, b1) = (*p as i32, *p.add(1) as i32);
+            let x = _mm_and_si128(
+                _mm_set_epi32(b1, b1, b0, b0),
+                _mm_set_epi32(0xf0, 0x0f, 0xf0, 0x0f),
+            );
+            V(_mm_mul_ps(
+                _mm_cvtepi32_ps(x),
+                _mm_set_ps(0.0625, 1.0, 0.0625, 1.0),
+            ))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above; 1 byte is read. As `load_u4`, by 2^-2k.
+        unsafe {
+            let x = _mm_and_si128(
+                _mm_set1_epi32(*p as i32),
+                _mm_set_epi32(0xc0, 0x30, 0x0c, 0x03),
+            );
+            V(_mm_mul_ps(
+                _mm_cvtepi32_ps(x),
+                _mm_set_ps(1.0 / 64.0, 1.0 / 16.0, 0.25, 1.0),
+            ))
+        }
+    }
+}
+
+/// `a·b + c` for f32 values held in f64 lanes, rounded to odd at f64
+/// precision, so that the caller's one conversion to f32 (nearest even)
+/// gives the correctly rounded f32 fused multiply-add.
+///
+/// The product of two f32 is exact in f64 (48 significant bits, and the
+/// exponent range is ample). `s = p + c` rounds once; TwoSum gives its
+/// exact error `e`. If `e != 0`, the exact value lies strictly between `s`
+/// and its neighbour toward `e`, and round-to-odd picks the odd one of
+/// the two: `s` if its last bit is 1, else the neighbour. That is
+/// `(bits(s) − 1) | 1` when `s` was rounded away from zero (`e` and `s` of
+/// opposite signs), `bits(s) | 1` otherwise. Rounding to odd at 53 bits,
+/// then to nearest at 24, is correct since 53 ≥ 24 + 2 (Boldo and
+/// Melquiond). A non-finite `s` is left as it is (NaN and infinities come
+/// out as the fused operation gives them).
+#[inline(always)]
+pub(crate) unsafe fn fma_f64_odd(a: __m128d, b: __m128d, c: __m128d) -> __m128d {
+    // SAFETY: SSE2 is enabled by the caller's `#[target_feature]` trampoline.
+    unsafe {
+        let p = _mm_mul_pd(a, b);
+        let s = _mm_add_pd(p, c);
+        let bb = _mm_sub_pd(s, p);
+        let e = _mm_add_pd(_mm_sub_pd(p, _mm_sub_pd(s, bb)), _mm_sub_pd(c, bb));
+        let abs = _mm_castsi128_pd(_mm_srli_epi64(_mm_slli_epi64(_mm_castpd_si128(s), 1), 1));
+        let finite = _mm_cmplt_pd(abs, _mm_set1_pd(f64::INFINITY));
+        let apply = _mm_castpd_si128(_mm_and_pd(_mm_cmpneq_pd(e, _mm_setzero_pd()), finite));
+        let sb = _mm_castpd_si128(s);
+        // All ones in a 64-bit lane where `e` and `s` differ in sign.
+        let x = _mm_srai_epi32(_mm_xor_si128(_mm_castpd_si128(e), sb), 31);
+        let down = _mm_shuffle_epi32::<0b11_11_01_01>(x);
+        let odd = _mm_or_si128(_mm_add_epi64(sb, down), _mm_set1_epi64x(1));
+        _mm_castsi128_pd(_mm_or_si128(
+            _mm_and_si128(apply, odd),
+            _mm_andnot_si128(apply, sb),
+        ))
+    }
 }
 
 /// The trampoline: runs `job` with SSE2 (the x86_64 baseline) enabled, its body

@@ -1,0 +1,604 @@
+//! The quantized byte formats: their `Format`, `Codec` and gather
+//! implementations, and their quantizers. The public face (types, docs,
+//! `quantize`, `dequantize`) is `crate::quantized`.
+//!
+//! Every format here has `u8` units, so a table is any byte slice of whole
+//! rows, at any alignment; multi-byte fields are read little-endian with
+//! unaligned loads. Every byte pattern is a valid table: the decoders do
+//! arithmetic only (no lookups indexed by data, no checks that could fail),
+//! so a NaN or infinite scale gives NaN or infinite values.
+
+use half::f16;
+
+use super::codec::Codec;
+use super::float::decode_into_f32;
+use super::{Format, GatherInto, gather_into, sealed};
+use crate::arch::vector::Vector;
+use crate::arch::{generic, portable};
+use crate::{Error, Index};
+
+// ------------------------------------------------------------- helpers
+
+/// Exact f16 → f32 from bits, the same bits as `half` (NaNs made quiet,
+/// payload kept), branch-light for the decoders' per-block scales: a finite
+/// f16 is its bits shifted into an f32's place and scaled by 2^112 (exact,
+/// subnormals included).
+#[inline(always)]
+pub(crate) fn f16_bits_to_f32(h: u16) -> f32 {
+    let h = h as u32;
+    let sign = (h & 0x8000) << 16;
+    let em = h & 0x7fff;
+    let bits = if em >= 0x7c00 {
+        let quiet = if em > 0x7c00 { 0x0040_0000 } else { 0 };
+        0x7f80_0000 | ((em & 0x3ff) << 13) | quiet
+    } else {
+        // 2^112 = 2^(127 - 15): rebias the exponent.
+        (f32::from_bits(em << 13) * f32::from_bits((127 + 112) << 23)).to_bits()
+    };
+    f32::from_bits(bits | sign)
+}
+
+/// The f16 at `p`, little-endian, as f32.
+///
+/// # Safety
+/// `p` is valid for 2 reads.
+#[inline(always)]
+unsafe fn read_f16(p: *const u8) -> f32 {
+    // SAFETY: the caller's guarantee; `[u8; 2]` has alignment 1.
+    f16_bits_to_f32(u16::from_le_bytes(unsafe { p.cast::<[u8; 2]>().read() }))
+}
+
+/// The f32 at `p`, little-endian.
+///
+/// # Safety
+/// `p` is valid for 4 reads.
+#[inline(always)]
+unsafe fn read_f32(p: *const u8) -> f32 {
+    // SAFETY: the caller's guarantee; `[u8; 4]` has alignment 1.
+    f32::from_le_bytes(unsafe { p.cast::<[u8; 4]>().read() })
+}
+
+/// The f16 at `row[at..at + 2]` as f32 (0 if out of the row, which the
+/// row lengths rule out).
+#[inline(always)]
+fn f16_at(row: &[u8], at: usize) -> f32 {
+    match row.get(at..at + 2) {
+        Some(&[a, b]) => f16_bits_to_f32(u16::from_le_bytes([a, b])),
+        _ => 0.0,
+    }
+}
+
+/// The f32 at `row[at..at + 4]` (0 if out of the row).
+#[inline(always)]
+fn f32_at(row: &[u8], at: usize) -> f32 {
+    match row.get(at..at + 4) {
+        Some(&[a, b, c, d]) => f32::from_le_bytes([a, b, c, d]),
+        _ => 0.0,
+    }
+}
+
+/// `bytes` bytes from `p` in a zeroed buffer, for tail loads.
+///
+/// # Safety
+/// `p` is valid for `bytes <= 16` reads.
+#[inline(always)]
+unsafe fn padded(p: *const u8, bytes: usize) -> [u8; 16] {
+    let mut buf = [0u8; 16];
+    // SAFETY: the caller's guarantee; `buf` has room for 16.
+    unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), bytes) };
+    buf
+}
+
+/// `v` with lanes from `n` on set to zero (the `load_partial` contract).
+///
+/// # Safety
+/// `n < V::LANES`; the CPU has `V`'s ISA.
+#[inline(always)]
+unsafe fn first_lanes<V: Vector>(v: V, n: usize) -> V {
+    let mut buf = [0f32; 16];
+    // SAFETY: `buf` holds 16 >= LANES lanes and `n < LANES` are reloaded.
+    unsafe {
+        v.store(buf.as_mut_ptr());
+        V::load_partial(buf.as_ptr(), n)
+    }
+}
+
+/// Why a row cannot be quantized (the caller adds the row number).
+pub enum RowError {
+    /// The value at this column is NaN or infinite.
+    NonFinite(usize),
+    /// The reference would store a non-finite scale or bias.
+    ScaleOverflow,
+}
+
+/// The quantizer of a format, one row at a time.
+pub trait QuantizeRow: Format<Unit = u8> {
+    /// Checks that `x` (one row of `dim` values) can be quantized.
+    fn check(x: &[f32]) -> Result<(), RowError> {
+        match x.iter().position(|v| !v.is_finite()) {
+            Some(c) => Err(RowError::NonFinite(c)),
+            None => Self::check_scale(x),
+        }
+    }
+    /// Checks that a finite row gives finite scales.
+    fn check_scale(x: &[f32]) -> Result<(), RowError>;
+    /// Quantizes one checked row into `out` (`row_units(x.len())` bytes).
+    fn quantize_row(x: &[f32], out: &mut [u8]);
+}
+
+/// FBGEMM's `std::min_element` / `std::max_element`: the first minimum
+/// (`x < min`) and the first maximum (`max < x`), so a row of `0.0, -0.0`
+/// has minimum `0.0`, as in the reference.
+fn min_max(x: &[f32]) -> (f32, f32) {
+    let first = x.first().copied().unwrap_or(0.0);
+    x.iter().fold((first, first), |(lo, hi), &v| {
+        (if v < lo { v } else { lo }, if hi < v { v } else { hi })
+    })
+}
+
+// ------------------------------------------------------ row-wise 8-bit
+
+/// Row-wise 8-bit (FBGEMM `Fused8BitRowwise`): see `crate::quantized`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rowwise8;
+
+/// What a vector body keeps of a row-wise row: its codes, scale and bias.
+#[derive(Clone, Copy)]
+pub struct ScaledRow<V> {
+    p: *const u8,
+    scale: V,
+    bias: V,
+}
+
+impl sealed::Sealed for Rowwise8 {}
+
+impl Format for Rowwise8 {
+    const NAME: &'static str = "rowwise8";
+    #[inline]
+    fn row_units(dim: usize) -> Result<usize, Error> {
+        if dim == 0 {
+            return Err(Error::ZeroDim);
+        }
+        Ok(dim.saturating_add(8))
+    }
+}
+
+// SAFETY (each method): `row` and `load` read inside the row: codes
+// `j .. j + LANES <= dim`, scale and bias at `dim .. dim + 8`.
+impl Codec for Rowwise8 {
+    type Unit = u8;
+    type Row<V: Vector> = ScaledRow<V>;
+    #[inline(always)]
+    fn value(row: &[u8], j: usize) -> f32 {
+        let dim = row.len().saturating_sub(8);
+        let q = row.get(j).copied().unwrap_or(0) as f32;
+        libm::fmaf(f32_at(row, dim), q, f32_at(row, dim + 4))
+    }
+    #[inline(always)]
+    unsafe fn row<V: Vector>(p: *const u8, dim: usize) -> ScaledRow<V> {
+        // SAFETY: see above.
+        unsafe {
+            ScaledRow {
+                p,
+                scale: V::splat(read_f32(p.add(dim))),
+                bias: V::splat(read_f32(p.add(dim + 4))),
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn load<V: Vector>(row: ScaledRow<V>, j: usize) -> V {
+        // SAFETY: see above.
+        unsafe {
+            row.scale
+                .mul_add_exact(V::load_u8_and(row.p.add(j), 0xff), row.bias)
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_partial<V: Vector>(row: ScaledRow<V>, j: usize, n: usize) -> V {
+        // SAFETY: see above; `n` codes are copied.
+        unsafe {
+            let buf = padded(row.p.add(j), n);
+            let q = V::load_u8_and(buf.as_ptr(), 0xff);
+            first_lanes(row.scale.mul_add_exact(q, row.bias), n)
+        }
+    }
+}
+
+impl QuantizeRow for Rowwise8 {
+    fn check_scale(x: &[f32]) -> Result<(), RowError> {
+        let (min, max) = min_max(x);
+        if (max - min).is_finite() {
+            Ok(())
+        } else {
+            Err(RowError::ScaleOverflow)
+        }
+    }
+    /// FBGEMM `FloatOrHalfToFused8BitRowwiseQuantizedSBFloat`.
+    fn quantize_row(x: &[f32], out: &mut [u8]) {
+        let (min, max) = min_max(x);
+        let range = max - min;
+        let inverse = 255.0f32 / (range + 1e-8f32);
+        let (codes, sb) = out.split_at_mut(x.len());
+        for (q, &v) in codes.iter_mut().zip(x) {
+            // lrintf: nearest, ties to even. Never outside 0..=255 here;
+            // `as` saturates regardless.
+            *q = libm::rintf((v - min) * inverse) as u8;
+        }
+        sb[..4].copy_from_slice(&(range / 255.0f32).to_le_bytes());
+        sb[4..8].copy_from_slice(&min.to_le_bytes());
+    }
+}
+
+// ---------------------------------------------- row-wise 4-bit and 2-bit
+
+/// A row-wise N-bit format: `$bits`-bit codes, `$load` their vector load.
+macro_rules! rowwise_nbit {
+    ($t:ident, $name:literal, $bits:literal, $load:ident) => {
+        impl sealed::Sealed for $t {}
+
+        impl $t {
+            /// Codes per byte.
+            const PER_BYTE: usize = 8 / $bits;
+            /// The largest code.
+            const TOP: u8 = (1 << $bits) - 1;
+            /// Bytes of codes in a row of `dim`.
+            #[inline(always)]
+            fn code_bytes(dim: usize) -> usize {
+                dim.div_ceil(Self::PER_BYTE)
+            }
+        }
+
+        impl Format for $t {
+            const NAME: &'static str = $name;
+            #[inline]
+            fn row_units(dim: usize) -> Result<usize, Error> {
+                if dim == 0 {
+                    return Err(Error::ZeroDim);
+                }
+                Ok(Self::code_bytes(dim) + 4)
+            }
+        }
+
+        // SAFETY (each method): `j` is a multiple of `V::LANES`, which is a
+        // multiple of the codes per byte, so code `j` starts byte
+        // `j / PER_BYTE`; the bytes read hold codes `j .. j + LANES <= dim`
+        // (or `j + n`), and scale and bias are the row's last 4 bytes.
+        impl Codec for $t {
+            type Unit = u8;
+            type Row<V: Vector> = ScaledRow<V>;
+            #[inline(always)]
+            fn value(row: &[u8], j: usize) -> f32 {
+                let at = row.len().saturating_sub(4);
+                let byte = row.get(j / Self::PER_BYTE).copied().unwrap_or(0);
+                let q = (byte >> ((j % Self::PER_BYTE) * $bits)) & Self::TOP;
+                // The product is exact (11 × $bits bits): one rounding.
+                f16_at(row, at) * q as f32 + f16_at(row, at + 2)
+            }
+            #[inline(always)]
+            unsafe fn row<V: Vector>(p: *const u8, dim: usize) -> ScaledRow<V> {
+                // SAFETY: see above.
+                unsafe {
+                    let at = p.add(Self::code_bytes(dim));
+                    ScaledRow {
+                        p,
+                        scale: V::splat(read_f16(at)),
+                        bias: V::splat(read_f16(at.add(2))),
+                    }
+                }
+            }
+            #[inline(always)]
+            unsafe fn load<V: Vector>(row: ScaledRow<V>, j: usize) -> V {
+                // SAFETY: see above.
+                unsafe {
+                    let q = V::$load(row.p.add(j / Self::PER_BYTE));
+                    row.scale.mul(q).add(row.bias)
+                }
+            }
+            #[inline(always)]
+            unsafe fn load_partial<V: Vector>(row: ScaledRow<V>, j: usize, n: usize) -> V {
+                // SAFETY: see above; the bytes holding `n` codes are copied.
+                unsafe {
+                    let buf = padded(row.p.add(j / Self::PER_BYTE), Self::code_bytes(n));
+                    let q = V::$load(buf.as_ptr());
+                    first_lanes(row.scale.mul(q).add(row.bias), n)
+                }
+            }
+        }
+
+        impl QuantizeRow for $t {
+            fn check_scale(x: &[f32]) -> Result<(), RowError> {
+                match Self::params(x) {
+                    Some(_) => Ok(()),
+                    None => Err(RowError::ScaleOverflow),
+                }
+            }
+            /// FBGEMM `FloatOrHalfToFusedNBitRowwiseQuantizedSBHalf`.
+            fn quantize_row(x: &[f32], out: &mut [u8]) {
+                let Some((min, scale, inverse)) = Self::params(x) else {
+                    return;
+                };
+                let nb = Self::code_bytes(x.len());
+                let (codes, sb) = out.split_at_mut(nb);
+                codes.fill(0);
+                for (c, &v) in x.iter().enumerate() {
+                    let q = libm::rintf((v - min.to_f32()) * inverse);
+                    let q = q.clamp(0.0, Self::TOP as f32) as u8;
+                    codes[c / Self::PER_BYTE] |= q << ((c % Self::PER_BYTE) * $bits);
+                }
+                sb[..2].copy_from_slice(&scale.to_le_bytes());
+                sb[2..4].copy_from_slice(&min.to_le_bytes());
+            }
+        }
+
+        impl $t {
+            /// The reference's f16 minimum, f16 scale and f32 inverse
+            /// scale, or `None` where one would not be finite.
+            fn params(x: &[f32]) -> Option<(f16, f16, f32)> {
+                let (min, max) = min_max(x);
+                let min_h = f16::from_f32(min);
+                let range = max - min_h.to_f32();
+                let scale = f16::from_f32(if range == 0.0 {
+                    1.0
+                } else {
+                    range / Self::TOP as f32
+                });
+                if !min_h.is_finite() || !scale.is_finite() {
+                    return None;
+                }
+                let s = scale.to_f32();
+                let inverse = if s == 0.0 { 1.0 } else { 1.0 / s };
+                // FBGEMM's guard (never taken for a finite f16 scale, whose
+                // inverse is below 2^25, but kept as the reference has it).
+                if s == 0.0 || inverse.is_infinite() {
+                    return Some((min_h, f16::ONE, 1.0));
+                }
+                Some((min_h, scale, inverse))
+            }
+        }
+    };
+}
+
+/// Row-wise 4-bit (FBGEMM `FusedNBitRowwise`, 4 bits): see
+/// `crate::quantized`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rowwise4;
+
+/// Row-wise 2-bit (FBGEMM `FusedNBitRowwise`, 2 bits): see
+/// `crate::quantized`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rowwise2;
+
+rowwise_nbit!(Rowwise4, "rowwise4", 4, load_u4);
+rowwise_nbit!(Rowwise2, "rowwise2", 2, load_u2);
+
+// --------------------------------------------------------- GGUF blocks
+
+/// Elements per GGUF Q8_0 / Q4_0 block.
+const QK: usize = 32;
+
+/// The row length of a block format: `dim / QK` blocks of `block_bytes`.
+fn block_row_units(name: &'static str, dim: usize, block_bytes: usize) -> Result<usize, Error> {
+    if dim == 0 {
+        return Err(Error::ZeroDim);
+    }
+    if !dim.is_multiple_of(QK) {
+        return Err(Error::DimNotMultiple {
+            format: name,
+            dim,
+            block: QK,
+        });
+    }
+    Ok(dim / QK * block_bytes)
+}
+
+/// The f16 scale of a GGUF block quantizer, or `None` if not finite.
+fn block_scale(d: f32) -> Option<f16> {
+    let h = f16::from_f32(d);
+    h.is_finite().then_some(h)
+}
+
+/// GGUF Q8_0 (ggml `block_q8_0`): see `crate::quantized`.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Q8_0;
+
+impl Q8_0 {
+    const BLOCK: usize = 2 + QK;
+}
+
+impl sealed::Sealed for Q8_0 {}
+
+impl Format for Q8_0 {
+    const NAME: &'static str = "q8_0";
+    #[inline]
+    fn row_units(dim: usize) -> Result<usize, Error> {
+        block_row_units(Self::NAME, dim, Self::BLOCK)
+    }
+}
+
+// SAFETY (each method): `j` is a multiple of `V::LANES`, a divisor of 32,
+// so columns `j .. j + LANES` lie in block `j / 32`, whose scale is its
+// first two bytes and whose codes follow.
+impl Codec for Q8_0 {
+    type Unit = u8;
+    type Row<V: Vector> = *const u8;
+    #[inline(always)]
+    fn value(row: &[u8], j: usize) -> f32 {
+        let b = j / QK * Self::BLOCK;
+        let q = row.get(b + 2 + j % QK).copied().unwrap_or(0) as i8;
+        q as f32 * f16_at(row, b)
+    }
+    #[inline(always)]
+    unsafe fn row<V: Vector>(p: *const u8, _dim: usize) -> *const u8 {
+        p
+    }
+    #[inline(always)]
+    unsafe fn load<V: Vector>(row: *const u8, j: usize) -> V {
+        // SAFETY: see above.
+        unsafe {
+            let b = row.add(j / QK * Self::BLOCK);
+            V::load_i8(b.add(2 + j % QK)).mul(V::splat(read_f16(b)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_partial<V: Vector>(row: *const u8, j: usize, n: usize) -> V {
+        // SAFETY: see above; `n` codes are copied.
+        unsafe {
+            let b = row.add(j / QK * Self::BLOCK);
+            let buf = padded(b.add(2 + j % QK), n);
+            first_lanes(V::load_i8(buf.as_ptr()).mul(V::splat(read_f16(b))), n)
+        }
+    }
+}
+
+impl QuantizeRow for Q8_0 {
+    fn check_scale(x: &[f32]) -> Result<(), RowError> {
+        for blk in x.chunks(QK) {
+            let amax = blk
+                .iter()
+                .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
+            block_scale(amax / 127.0).ok_or(RowError::ScaleOverflow)?;
+        }
+        Ok(())
+    }
+    /// ggml `quantize_row_q8_0_ref` (gguf-py `quants.py` computes the same).
+    fn quantize_row(x: &[f32], out: &mut [u8]) {
+        for (blk, o) in x.chunks(QK).zip(out.chunks_mut(Self::BLOCK)) {
+            let amax = blk
+                .iter()
+                .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
+            let d = amax / 127.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            let dh = block_scale(d).unwrap_or(f16::INFINITY);
+            o[..2].copy_from_slice(&dh.to_le_bytes());
+            for (q, &v) in o[2..].iter_mut().zip(blk) {
+                // roundf: ties away from zero.
+                *q = libm::roundf(v * id) as i8 as u8;
+            }
+        }
+    }
+}
+
+/// GGUF Q4_0 (ggml `block_q4_0`): see `crate::quantized`.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Q4_0;
+
+impl Q4_0 {
+    const BLOCK: usize = 2 + QK / 2;
+}
+
+impl sealed::Sealed for Q4_0 {}
+
+impl Format for Q4_0 {
+    const NAME: &'static str = "q4_0";
+    #[inline]
+    fn row_units(dim: usize) -> Result<usize, Error> {
+        block_row_units(Self::NAME, dim, Self::BLOCK)
+    }
+}
+
+// SAFETY (each method): as Q8_0's; column `o = j % 32` of a block is the
+// low nibble of code byte `o` for `o < 16`, the high nibble of byte
+// `o - 16` otherwise, and `j .. j + LANES` stay in one half.
+impl Codec for Q4_0 {
+    type Unit = u8;
+    type Row<V: Vector> = *const u8;
+    #[inline(always)]
+    fn value(row: &[u8], j: usize) -> f32 {
+        let (b, o) = (j / QK * Self::BLOCK, j % QK);
+        let byte = row.get(b + 2 + o % 16).copied().unwrap_or(0);
+        let q = if o < 16 { byte & 15 } else { byte >> 4 };
+        (q as i32 - 8) as f32 * f16_at(row, b)
+    }
+    #[inline(always)]
+    unsafe fn row<V: Vector>(p: *const u8, _dim: usize) -> *const u8 {
+        p
+    }
+    #[inline(always)]
+    unsafe fn load<V: Vector>(row: *const u8, j: usize) -> V {
+        // SAFETY: see above.
+        unsafe {
+            let (b, o) = (row.add(j / QK * Self::BLOCK), j % QK);
+            Self::decode(b, nibbles::<V>(b.add(2 + o % 16), o < 16))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_partial<V: Vector>(row: *const u8, j: usize, n: usize) -> V {
+        // SAFETY: see above; the `n` code bytes are copied.
+        unsafe {
+            let (b, o) = (row.add(j / QK * Self::BLOCK), j % QK);
+            let buf = padded(b.add(2 + o % 16), n);
+            first_lanes(Self::decode(b, nibbles::<V>(buf.as_ptr(), o < 16)), n)
+        }
+    }
+}
+
+impl Q4_0 {
+    /// `(q − 8)·d` for the codes `q` of the block at `b`.
+    ///
+    /// # Safety
+    /// `b` starts a block; the CPU has `V`'s ISA.
+    #[inline(always)]
+    unsafe fn decode<V: Vector>(b: *const u8, q: V) -> V {
+        // SAFETY: the caller's guarantee.
+        unsafe { q.add(V::splat(-8.0)).mul(V::splat(read_f16(b))) }
+    }
+}
+
+/// `LANES` nibbles from `LANES` bytes at `p`: the low ones or the high ones.
+///
+/// # Safety
+/// `p` is valid for `LANES` reads; the CPU has `V`'s ISA.
+#[inline(always)]
+unsafe fn nibbles<V: Vector>(p: *const u8, low: bool) -> V {
+    // SAFETY: the caller's guarantee. The high nibble is masked in place
+    // and scaled by 2^-4 (exact).
+    unsafe {
+        if low {
+            V::load_u8_and(p, 0x0f)
+        } else {
+            V::load_u8_and(p, 0xf0).mul(V::splat(0.0625))
+        }
+    }
+}
+
+impl QuantizeRow for Q4_0 {
+    fn check_scale(x: &[f32]) -> Result<(), RowError> {
+        for blk in x.chunks(QK) {
+            block_scale(Self::signed_max(blk) / -8.0).ok_or(RowError::ScaleOverflow)?;
+        }
+        Ok(())
+    }
+    /// ggml `quantize_row_q4_0_ref` (gguf-py `quants.py` computes the same).
+    fn quantize_row(x: &[f32], out: &mut [u8]) {
+        for (blk, o) in x.chunks(QK).zip(out.chunks_mut(Self::BLOCK)) {
+            let d = Self::signed_max(blk) / -8.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            let dh = block_scale(d).unwrap_or(f16::INFINITY);
+            o[..2].copy_from_slice(&dh.to_le_bytes());
+            // `(int8_t)(x·id + 8.5f)`: truncation, each operation rounded
+            // in f32; then at most 15.
+            let code = |v: f32| ((v * id + 8.5) as i8).clamp(0, 15) as u8;
+            for j in 0..QK / 2 {
+                o[2 + j] = code(blk[j]) | (code(blk[j + QK / 2]) << 4);
+            }
+        }
+    }
+}
+
+impl Q4_0 {
+    /// The value of largest magnitude, with its sign; the first on ties.
+    fn signed_max(blk: &[f32]) -> f32 {
+        let (mut amax, mut max) = (0.0f32, 0.0f32);
+        for &v in blk {
+            if amax < v.abs() {
+                amax = v.abs();
+                max = v;
+            }
+        }
+        max
+    }
+}
+
+decode_into_f32!(Rowwise8, Rowwise4, Rowwise2, Q8_0, Q4_0);
