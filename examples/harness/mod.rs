@@ -89,8 +89,11 @@ fn barrier() {
     };
 }
 
+/// A variant named by `N`: a closure doing one unit of work.
+pub type Named<'a, N> = (N, Box<dyn FnMut() + 'a>);
+
 /// A named variant: a closure doing one unit of work.
-pub type Variant<'a> = (String, Box<dyn FnMut() + 'a>);
+pub type Variant<'a> = Named<'a, String>;
 
 /// The two copy yardsticks of `src` into `dst`, as variants named `memcpy`
 /// and `copy-loop`.
@@ -119,11 +122,7 @@ pub fn next(turn: &std::cell::Cell<usize>, sets: usize) -> usize {
 
 /// Times every variant, interleaved round by round, `rounds` rounds of about
 /// `round_secs` each; returns the median seconds per call of each.
-pub fn measure<N>(
-    variants: &mut [(N, Box<dyn FnMut() + '_>)],
-    rounds: usize,
-    round_secs: f64,
-) -> Vec<f64> {
+pub fn measure<N>(variants: &mut [Named<'_, N>], rounds: usize, round_secs: f64) -> Vec<f64> {
     let mut reps = Vec::new();
     for (_, f) in variants.iter_mut() {
         f();
