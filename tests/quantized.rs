@@ -156,7 +156,9 @@ fn rowwise8_value_is_fused_on_every_path() {
 fn float_table(rng: &mut TestRng, rows: usize, dim: usize) -> Vec<f32> {
     let mut w = Vec::with_capacity(rows * dim);
     for _ in 0..rows {
-        let scale = 10f32.powi(rng.below(7) as i32 - 3);
+        // Scales up to 100: a 1e5 outlier would overflow the f16 scale of
+        // the 4- and 2-bit formats (an error, tested on its own).
+        let scale = 10f32.powi(rng.below(6) as i32 - 3);
         let kind = rng.below(10);
         for c in 0..dim {
             let u = ((rng.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0;
