@@ -83,7 +83,15 @@ proptest! {
             let mut b = vec![bf16::ZERO; n];
             k.from_f32(&src, &mut b).unwrap();
             // The same bits as `half`, NaNs included (quiet, payload kept).
+            // Under Miri, a NaN from a float instruction (F16C in `half`'s
+            // own conversion included) has an arbitrary payload: only
+            // NaN-ness is checked for NaNs there.
+            let miri_nan = |x: f32| cfg!(miri) && x.is_nan();
             for i in 0..n {
+                if miri_nan(src[i]) {
+                    prop_assert!(h[i].is_nan() && b[i].is_nan());
+                    continue;
+                }
                 let (want_h, want_b) = (f16::from_f32(src[i]), bf16::from_f32(src[i]));
                 prop_assert_eq!(h[i].to_bits(), want_h.to_bits(), "{} f16 of {:#x}", k.isa(), src[i].to_bits());
                 prop_assert_eq!(b[i].to_bits(), want_b.to_bits(), "{} bf16 of {:#x}", k.isa(), src[i].to_bits());
@@ -91,10 +99,18 @@ proptest! {
             let mut back = vec![0.0f32; n];
             k.to_f32(&h, &mut back).unwrap();
             for i in 0..n {
+                if miri_nan(back[i]) {
+                    prop_assert!(h[i].is_nan());
+                    continue;
+                }
                 prop_assert_eq!(back[i].to_bits(), h[i].to_f32().to_bits());
             }
             k.to_f32(&b, &mut back).unwrap();
             for i in 0..n {
+                if miri_nan(back[i]) {
+                    prop_assert!(b[i].is_nan());
+                    continue;
+                }
                 prop_assert_eq!(back[i].to_bits(), b[i].to_f32().to_bits());
             }
         }

@@ -76,8 +76,24 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn load_f16(p: *const u16) -> Self {
+        #[cfg(not(miri))]
         // SAFETY: see above; 16 f16 are 32 bytes.
-        unsafe { V(_mm512_cvtph_ps(_mm256_loadu_si256(p.cast()))) }
+        unsafe {
+            V(_mm512_cvtph_ps(_mm256_loadu_si256(p.cast())))
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; Miri cannot interpret the 512-bit
+        // `vcvtph2ps`, so it widens with the SSE2 path's integer code.
+        unsafe {
+            let mut lanes = [0f32; 16];
+            let mut j = 0;
+            while j < 16 {
+                let h = _mm_unpacklo_epi16(_mm_loadl_epi64(p.add(j).cast()), _mm_setzero_si128());
+                _mm_storeu_ps(lanes.as_mut_ptr().add(j), super::sse2::f16_bits_to_f32(h));
+                j += 4;
+            }
+            V(_mm512_loadu_ps(lanes.as_ptr()))
+        }
     }
     #[inline(always)]
     unsafe fn store_f16(self, p: *mut u16) {
@@ -201,12 +217,20 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        #[cfg(not(miri))]
         // SAFETY: see above.
         unsafe {
             V(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(
                 first(n),
                 p.cast(),
             )))
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `buf` holds the `n` halves and zeros.
+        unsafe {
+            let mut buf = [0u16; 16];
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Self::load_f16(buf.as_ptr())
         }
     }
     #[inline(always)]
