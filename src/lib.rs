@@ -43,7 +43,9 @@
 //! bits, for every input (only where NaNs meet in arithmetic may the payload
 //! of the resulting NaN differ):
 //!
-//! - products and sums round separately, never fused;
+//! - products and sums round separately, never fused (the one fused
+//!   operation is the value of a row-wise 8-bit [`quantized`] table,
+//!   `scale·q + bias` rounded once, as its reference computes it);
 //! - same-type gathers copy bits; f16/bf16 → f32 widens exactly, and
 //!   conversions give `half`'s bits, NaNs included (quiet, payload kept);
 //! - indices are checked (`0 <= i < rows`, negatives rejected) before

@@ -131,7 +131,8 @@ pub enum Isa {
     /// x86_64 SSE2, the x86_64 baseline (4 lanes; f16 converted in software).
     Sse2,
     /// x86_64 AVX2 with FMA and F16C (8 lanes; f16 by `vcvtph2ps`/`vcvtps2ph`).
-    /// FMA is part of the requirement, as on every AVX2 CPU, but never used:
+    /// FMA is part of the requirement, as on every AVX2 CPU, and used only
+    /// where the value itself is fused (row-wise 8-bit tables); elsewhere
     /// products and sums round separately.
     Avx2,
     /// x86_64 AVX-512 F, BW and VL (16 lanes, masked tails).

@@ -8,7 +8,8 @@
 /// `LANES` f32 lanes of one ISA's vector register.
 ///
 /// Arithmetic is IEEE single precision, round to nearest even, each
-/// operation rounded on its own (never fused), so every implementation gives
+/// operation rounded on its own (never fused, except
+/// [`Vector::mul_add_exact`], fused on every path), so every implementation gives
 /// the same bits as scalar Rust.
 pub trait Vector: Copy {
     /// f32 lanes in one vector (at most 16).

@@ -1,6 +1,6 @@
 //! AVX2 + FMA + F16C: 8 f32 lanes. f16 converts with F16C
 //! (`vcvtph2ps` widens exactly; `vcvtps2ph` with immediate 0 rounds to
-//! nearest even); bf16 with integer shifts. FMA is never used.
+//! nearest even); bf16 with integer shifts. FMA only in `mul_add_exact`.
 
 use core::arch::x86_64::*;
 

@@ -1,0 +1,186 @@
+//! Quantized tables: gather into f32 and Sum bags for each format, beside a
+//! copy of the same f32 output bytes (the yardstick) and a naive scalar
+//! dequantizing loop, on every ISA path this CPU has. Throughput is the
+//! f32 output's bytes.
+//!
+//! `cargo bench --bench quantized` (`-- gather_q8_0/1000x64` to filter)
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use embedding_kernels::quantized::{Q4_0, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, quantize};
+use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, f16};
+use std::hint::black_box;
+use std::time::Duration;
+
+const LOOKUPS: usize = 4096;
+/// PyTorch's comparison case: 204 bags of 20.
+const BAGS: usize = 204;
+const BAG_LEN: usize = 20;
+
+mod common;
+use common::ids;
+
+/// The obvious scalar loop for one element of each format.
+trait Naive: Quantize {
+    fn naive(row: &[u8], dim: usize, j: usize) -> f32;
+}
+
+fn f16_at(row: &[u8], at: usize) -> f32 {
+    f16::from_le_bytes([row[at], row[at + 1]]).to_f32()
+}
+
+impl Naive for Rowwise8 {
+    fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
+        let s = f32::from_le_bytes(row[dim..dim + 4].try_into().unwrap());
+        let b = f32::from_le_bytes(row[dim + 4..dim + 8].try_into().unwrap());
+        s.mul_add(row[j] as f32, b)
+    }
+}
+impl Naive for Rowwise4 {
+    fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
+        let at = dim.div_ceil(2);
+        let q = (row[j / 2] >> (4 * (j % 2))) & 15;
+        f16_at(row, at) * q as f32 + f16_at(row, at + 2)
+    }
+}
+impl Naive for Rowwise2 {
+    fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
+        let at = dim.div_ceil(4);
+        let q = (row[j / 4] >> (2 * (j % 4))) & 3;
+        f16_at(row, at) * q as f32 + f16_at(row, at + 2)
+    }
+}
+impl Naive for Q8_0 {
+    fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
+        let b = j / 32 * 34;
+        row[b + 2 + j % 32] as i8 as f32 * f16_at(row, b)
+    }
+}
+impl Naive for Q4_0 {
+    fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
+        let (b, o) = (j / 32 * 18, j % 32);
+        let byte = row[b + 2 + o % 16];
+        let q = if o < 16 { byte & 15 } else { byte >> 4 };
+        (q as i32 - 8) as f32 * f16_at(row, b)
+    }
+}
+
+fn table_bytes<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
+    let w: Vec<f32> = (0..rows * dim)
+        .map(|v| ((v * 2654435761) % 1000) as f32 / 250.0 - 2.0)
+        .collect();
+    let mut bytes = vec![0u8; rows * F::row_units(dim).unwrap()];
+    quantize::<F>(&w, dim, &mut bytes).unwrap();
+    bytes
+}
+
+fn gather_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
+    let bytes = table_bytes::<F>(rows, dim);
+    let rb = F::row_units(dim).unwrap();
+    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
+    let idx = ids(LOOKUPS, rows, 42);
+    let src = vec![1.0f32; LOOKUPS * dim];
+    let mut out = vec![0.0f32; LOOKUPS * dim];
+    let mut g = c.benchmark_group(format!("gather_{}/{rows}x{dim}", F::NAME));
+    g.throughput(Throughput::Bytes((LOOKUPS * dim * 4) as u64));
+    g.bench_function("copy_f32", |b| {
+        b.iter(|| out.copy_from_slice(black_box(&src)))
+    });
+    g.bench_function("naive", |b| {
+        b.iter(|| {
+            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&idx)) {
+                let row = &bytes[i as usize * rb..(i as usize + 1) * rb];
+                for (j, y) in o.iter_mut().enumerate() {
+                    *y = F::naive(row, dim, j);
+                }
+            }
+        })
+    });
+    for isa in Isa::available() {
+        let k = Kernels::new(isa).unwrap();
+        g.bench_function(BenchmarkId::new("kernel", isa), |b| {
+            b.iter(|| k.gather(t, black_box(&idx), &mut out).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn bags_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
+    let bytes = table_bytes::<F>(rows, dim);
+    let rb = F::row_units(dim).unwrap();
+    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
+    let idx = ids(BAGS * BAG_LEN, rows, 7);
+    let offsets: Vec<u32> = (0..=BAGS).map(|b| (b * BAG_LEN) as u32).collect();
+    let mut out = vec![0.0f32; BAGS * dim];
+    let mut g = c.benchmark_group(format!("bags_sum_{}/{rows}x{dim}", F::NAME));
+    // f32-equivalent rows read: the bag inputs.
+    g.throughput(Throughput::Bytes((BAGS * BAG_LEN * dim * 4) as u64));
+    g.bench_function("naive", |b| {
+        b.iter(|| {
+            for (o, bag) in out
+                .chunks_exact_mut(dim)
+                .zip(black_box(&idx).chunks(BAG_LEN))
+            {
+                o.fill(0.0);
+                for &i in bag {
+                    let row = &bytes[i as usize * rb..(i as usize + 1) * rb];
+                    for (j, y) in o.iter_mut().enumerate() {
+                        *y += F::naive(row, dim, j);
+                    }
+                }
+            }
+        })
+    });
+    for isa in Isa::available() {
+        let k = Kernels::new(isa).unwrap();
+        g.bench_function(BenchmarkId::new("kernel", isa), |b| {
+            b.iter(|| {
+                k.gather_bags(
+                    t,
+                    Bags::new(black_box(&idx), &offsets),
+                    Pooling::Sum,
+                    &mut out,
+                )
+                .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn quantized(c: &mut Criterion) {
+    // The point, then a dim sweep (multiples of 32 for GGUF; the
+    // row-wise formats also at dims with tails).
+    for dim in [64, 32, 128, 384] {
+        gather_one::<Rowwise8>(c, 1000, dim);
+        gather_one::<Rowwise4>(c, 1000, dim);
+        gather_one::<Rowwise2>(c, 1000, dim);
+        gather_one::<Q8_0>(c, 1000, dim);
+        gather_one::<Q4_0>(c, 1000, dim);
+    }
+    for dim in [12, 100] {
+        gather_one::<Rowwise8>(c, 1000, dim);
+        gather_one::<Rowwise4>(c, 1000, dim);
+        gather_one::<Rowwise2>(c, 1000, dim);
+    }
+    for rows in [1000, 100_000] {
+        bags_one::<Rowwise8>(c, rows, 64);
+        bags_one::<Rowwise4>(c, rows, 64);
+        bags_one::<Rowwise2>(c, rows, 64);
+        bags_one::<Q8_0>(c, rows, 64);
+        bags_one::<Q4_0>(c, rows, 64);
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(20)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = quantized
+}
+criterion_main!(benches);
