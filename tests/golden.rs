@@ -26,7 +26,13 @@ use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, f16};
 const BOUND: f64 = 8.0;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden")
+    // Under WASI only the current directory (cargo runs tests from the
+    // package root) is preopened.
+    if cfg!(target_os = "wasi") {
+        PathBuf::from("tests/data/golden")
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden")
+    }
 }
 
 fn read(fmt: &str, name: &str) -> Vec<u8> {

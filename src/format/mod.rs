@@ -53,11 +53,20 @@ pub(crate) mod codec {
         unsafe fn load<V: Vector>(row: Self::Row<V>, j: usize) -> V;
 
         /// The values of columns `j .. j + n` (`0 < n < V::LANES`), the
-        /// other lanes zero.
+        /// other lanes zero for the float formats; for the quantized ones
+        /// they hold whatever the padding decodes to (the kernels never
+        /// store lanes past `n`).
         ///
         /// # Safety
         /// `j + n <= dim`; `row` came from [`Codec::row`].
         unsafe fn load_partial<V: Vector>(row: Self::Row<V>, j: usize, n: usize) -> V;
+
+        /// Whether a row's last `n < V::LANES` columns always go through
+        /// one `load_partial` rather than the scalar [`Codec::value`] loop
+        /// that paths without cheap masked loads use (`generic::partial_loads`):
+        /// set by the quantized formats, whose scalar value decodes the row's
+        /// scale for every element.
+        const PARTIAL_TAIL: bool = false;
     }
 
     /// An element format that the kernels also write (scatter-add,

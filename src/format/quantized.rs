@@ -77,30 +77,39 @@ fn f32_at(row: &[u8], at: usize) -> f32 {
     }
 }
 
-/// `bytes` bytes from `p` in a zeroed buffer, for tail loads.
+/// `bytes` bytes from `p`, zero-padded to 16, for tail loads: read in
+/// pieces of 8, 4, 2 and 1 bytes and assembled in a register, so that the
+/// caller's load from the returned buffer is served by one store (a buffer
+/// filled piecewise would make that load wait for the store buffer to
+/// drain: store-to-load forwarding fails across several stores), and no
+/// variable-length copy (a call to `memcpy`) is made.
 ///
 /// # Safety
-/// `p` is valid for `bytes <= 16` reads.
+/// `p` is valid for `bytes < 16` reads.
 #[inline(always)]
 unsafe fn padded(p: *const u8, bytes: usize) -> [u8; 16] {
-    let mut buf = [0u8; 16];
-    // SAFETY: the caller's guarantee; `buf` has room for 16.
-    unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), bytes) };
-    buf
-}
-
-/// `v` with lanes from `n` on set to zero (the `load_partial` contract).
-///
-/// # Safety
-/// `n < V::LANES`; the CPU has `V`'s ISA.
-#[inline(always)]
-unsafe fn first_lanes<V: Vector>(v: V, n: usize) -> V {
-    let mut buf = [0f32; 16];
-    // SAFETY: `buf` holds 16 >= LANES lanes and `n < LANES` are reloaded.
+    let mut v = 0u128;
+    let mut at = 0;
+    // SAFETY: the pieces add up to `bytes`, so every read is below
+    // `p + bytes`.
     unsafe {
-        v.store(buf.as_mut_ptr());
-        V::load_partial(buf.as_ptr(), n)
+        if bytes & 8 != 0 {
+            v = u64::from_le_bytes(p.cast::<[u8; 8]>().read()) as u128;
+            at = 8;
+        }
+        if bytes & 4 != 0 {
+            v |= (u32::from_le_bytes(p.add(at).cast::<[u8; 4]>().read()) as u128) << (8 * at);
+            at += 4;
+        }
+        if bytes & 2 != 0 {
+            v |= (u16::from_le_bytes(p.add(at).cast::<[u8; 2]>().read()) as u128) << (8 * at);
+            at += 2;
+        }
+        if bytes & 1 != 0 {
+            v |= (*p.add(at) as u128) << (8 * at);
+        }
     }
+    v.to_le_bytes()
 }
 
 /// Why a row cannot be quantized (the caller adds the row number).
@@ -167,6 +176,7 @@ impl Format for Rowwise8 {
 // `j .. j + LANES <= dim`, scale and bias at `dim .. dim + 8`.
 impl Codec for Rowwise8 {
     type Unit = u8;
+    const PARTIAL_TAIL: bool = true;
     type Row<V: Vector> = ScaledRow<V>;
     #[inline(always)]
     fn value(row: &[u8], j: usize) -> f32 {
@@ -199,7 +209,7 @@ impl Codec for Rowwise8 {
         unsafe {
             let buf = padded(row.p.add(j), n);
             let q = V::load_u8_and(buf.as_ptr(), 0xff);
-            first_lanes(row.scale.mul_add_exact(q, row.bias), n)
+            row.scale.mul_add_exact(q, row.bias)
         }
     }
 }
@@ -265,6 +275,7 @@ macro_rules! rowwise_nbit {
         // (or `j + n`), and scale and bias are the row's last 4 bytes.
         impl Codec for $t {
             type Unit = u8;
+            const PARTIAL_TAIL: bool = true;
             type Row<V: Vector> = ScaledRow<V>;
             #[inline(always)]
             fn value(row: &[u8], j: usize) -> f32 {
@@ -300,7 +311,7 @@ macro_rules! rowwise_nbit {
                 unsafe {
                     let buf = padded(row.p.add(j / Self::PER_BYTE), Self::code_bytes(n));
                     let q = V::$load(buf.as_ptr());
-                    first_lanes(row.scale.mul(q).add(row.bias), n)
+                    row.scale.mul(q).add(row.bias)
                 }
             }
         }
@@ -421,6 +432,7 @@ impl Format for Q8_0 {
 // first two bytes and whose codes follow.
 impl Codec for Q8_0 {
     type Unit = u8;
+    const PARTIAL_TAIL: bool = true;
     type Row<V: Vector> = *const u8;
     #[inline(always)]
     fn value(row: &[u8], j: usize) -> f32 {
@@ -446,7 +458,7 @@ impl Codec for Q8_0 {
         unsafe {
             let b = row.add(j / QK * Self::BLOCK);
             let buf = padded(b.add(2 + j % QK), n);
-            first_lanes(V::load_i8(buf.as_ptr()).mul(V::splat(read_f16(b))), n)
+            V::load_i8(buf.as_ptr()).mul(V::splat(read_f16(b)))
         }
     }
 }
@@ -503,6 +515,7 @@ impl Format for Q4_0 {
 // `o - 16` otherwise, and `j .. j + LANES` stay in one half.
 impl Codec for Q4_0 {
     type Unit = u8;
+    const PARTIAL_TAIL: bool = true;
     type Row<V: Vector> = *const u8;
     #[inline(always)]
     fn value(row: &[u8], j: usize) -> f32 {
@@ -529,7 +542,7 @@ impl Codec for Q4_0 {
         unsafe {
             let (b, o) = (row.add(j / QK * Self::BLOCK), j % QK);
             let buf = padded(b.add(2 + o % 16), n);
-            first_lanes(Self::decode(b, nibbles::<V>(buf.as_ptr(), o < 16)), n)
+            Self::decode(b, nibbles::<V>(buf.as_ptr(), o < 16))
         }
     }
 }

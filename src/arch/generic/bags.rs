@@ -176,7 +176,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(job: Bags<'_, C, I>) {
                 j += l;
             }
             if j < dim {
-                if super::partial_loads::<V>() {
+                if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                     bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
                 } else {
                     // Scalar columns (see `partial_loads`), the same

@@ -136,7 +136,7 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
             j += l;
         }
         if j < dim {
-            if super::partial_loads::<V>() {
+            if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                 C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
             } else {
                 // The row's `stride` units, for the codec's scalar value.
