@@ -53,8 +53,12 @@
 //! - Row-wise 8-bit: the value is the fused multiply-add `scale·q + bias`
 //!   with one rounding (`f32::mul_add`), which is what PyTorch's lookups
 //!   give. Every path computes it exactly: AVX2, AVX-512 and NEON with their
-//!   FMA instruction, SSE2 and simd128 by an exact emulation in f64 lanes
-//!   (round to odd, then to nearest), the portable path with `libm::fmaf`.
+//!   FMA instruction, the portable path with `libm::fmaf`, SSE2 and simd128
+//!   in f64 lanes (the product of two f32 is exact there): one rounding of
+//!   the f64 sum to f32 where every sum of the row is exact in f64 (scale
+//!   and bias within about 2^20 of each other in magnitude, decided once
+//!   per row), else round to odd at f64 precision (TwoSum), then to
+//!   nearest.
 //! - Q4_0: byte `j` of a block holds element `j` in its low nibble and
 //!   element `j + 16` in its high nibble. Q8_0 and Q4_0 need a dim that is a
 //!   multiple of 32 ([`Error::DimNotMultiple`]).

@@ -14,6 +14,9 @@
 pub trait Vector: Copy {
     /// f32 lanes in one vector (at most 16).
     const LANES: usize;
+    /// Whether `mul_add_exact` is one hardware instruction (so that no
+    /// cheaper form is worth choosing per row).
+    const FMA: bool = false;
 
     /// All lanes `x`.
     unsafe fn splat(x: f32) -> Self;
@@ -59,6 +62,23 @@ pub trait Vector: Copy {
     /// gives (NaN-ness and infinities).
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self;
 
+    /// Lane-wise `self · b + c` computed in f64 and rounded once to f32: the
+    /// fused result whenever the f64 sum is exact, which the caller checks
+    /// (row-wise 8-bit rows whose scale and bias are close enough in
+    /// magnitude, `format::quantized::sums_exact_in_f64`). The paths without
+    /// an FMA override it with that cheap form; the others fuse.
+    #[inline(always)]
+    unsafe fn mul_add_wide(self, b: Self, c: Self) -> Self {
+        // SAFETY: the caller's ISA guarantee, forwarded.
+        unsafe { self.mul_add_exact(b, c) }
+    }
+    /// All lanes the f16 with bits `h`, widened exactly (`half`'s bits,
+    /// NaNs made quiet): a block scale of the GGUF formats.
+    #[inline(always)]
+    unsafe fn splat_f16(h: u16) -> Self {
+        // SAFETY: the caller's ISA guarantee, forwarded.
+        unsafe { Self::splat(crate::format::quantized::f16_bits_to_f32(h)) }
+    }
     /// Loads `LANES` bytes, `byte & mask`, each widened to an f32 lane.
     #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {

@@ -38,14 +38,14 @@ pub(crate) fn f16_bits_to_f32(h: u16) -> f32 {
     f32::from_bits(bits | sign)
 }
 
-/// The f16 at `p`, little-endian, as f32.
+/// The f16 at `p`, little-endian, in every lane.
 ///
 /// # Safety
-/// `p` is valid for 2 reads.
+/// `p` is valid for 2 reads; the CPU has `V`'s ISA.
 #[inline(always)]
-unsafe fn read_f16(p: *const u8) -> f32 {
+unsafe fn splat_f16<V: Vector>(p: *const u8) -> V {
     // SAFETY: the caller's guarantee; `[u8; 2]` has alignment 1.
-    f16_bits_to_f32(u16::from_le_bytes(unsafe { p.cast::<[u8; 2]>().read() }))
+    unsafe { V::splat_f16(u16::from_le_bytes(p.cast::<[u8; 2]>().read())) }
 }
 
 /// The f32 at `p`, little-endian.
@@ -157,6 +157,40 @@ pub struct ScaledRow<V> {
     p: *const u8,
     scale: V,
     bias: V,
+    /// Row-wise 8-bit: every `scale·q + bias` of the row is exact in f64
+    /// (see [`sums_exact_in_f64`]).
+    wide: bool,
+}
+
+/// Whether `scale·q + bias` is exact in f64 for every code `q` in 0..=255:
+/// both are finite, and the largest sum, `255·|scale| + |bias|`, is below
+/// 2^52 times the granularity of the terms (the smaller of the two ulps;
+/// `scale·q` is a multiple of `ulp(scale)`). Then rounding the f64 sum to
+/// f32 is the one rounding of the fused multiply-add, and paths without an
+/// FMA skip the round-to-odd step (`Vector::mul_add_wide`). Rows whose
+/// scale and bias are more than about 2^20 apart in magnitude take the
+/// exact path.
+#[inline(always)]
+pub(crate) fn sums_exact_in_f64(scale: f32, bias: f32) -> bool {
+    if !scale.is_finite() || !bias.is_finite() {
+        return false;
+    }
+    // The exponent field of the ulp: `ulp(x) = 2^(max(E, 1) − 150)`; zero
+    // contributes no granularity.
+    let e = |x: f32| {
+        if x == 0.0 {
+            u32::MAX
+        } else {
+            ((x.to_bits() >> 23) & 0xff).max(1)
+        }
+    };
+    let emin = e(scale).min(e(bias));
+    if emin == u32::MAX {
+        return true;
+    }
+    // 2^(emin − 150 + 52) as f64 bits: exponent emin − 98 + 1023 ≥ 926.
+    let limit = f64::from_bits(((emin + 925) as u64) << 52);
+    255.0 * (scale.abs() as f64) + (bias.abs() as f64) < limit
 }
 
 impl sealed::Sealed for Rowwise8 {}
@@ -188,28 +222,45 @@ impl Codec for Rowwise8 {
     unsafe fn row<V: Vector>(p: *const u8, dim: usize) -> ScaledRow<V> {
         // SAFETY: see above.
         unsafe {
+            let (scale, bias) = (read_f32(p.add(dim)), read_f32(p.add(dim + 4)));
             ScaledRow {
                 p,
-                scale: V::splat(read_f32(p.add(dim))),
-                bias: V::splat(read_f32(p.add(dim + 4))),
+                scale: V::splat(scale),
+                bias: V::splat(bias),
+                wide: !V::FMA && sums_exact_in_f64(scale, bias),
             }
         }
     }
     #[inline(always)]
     unsafe fn load<V: Vector>(row: ScaledRow<V>, j: usize) -> V {
         // SAFETY: see above.
-        unsafe {
-            row.scale
-                .mul_add_exact(V::load_u8_and(row.p.add(j), 0xff), row.bias)
-        }
+        unsafe { Self::fused(row, V::load_u8_and(row.p.add(j), 0xff)) }
     }
     #[inline(always)]
     unsafe fn load_partial<V: Vector>(row: ScaledRow<V>, j: usize, n: usize) -> V {
         // SAFETY: see above; `n` codes are copied.
         unsafe {
             let buf = padded(row.p.add(j), n);
-            let q = V::load_u8_and(buf.as_ptr(), 0xff);
-            row.scale.mul_add_exact(q, row.bias)
+            Self::fused(row, V::load_u8_and(buf.as_ptr(), 0xff))
+        }
+    }
+}
+
+impl Rowwise8 {
+    /// `scale·q + bias` rounded once.
+    ///
+    /// # Safety
+    /// The CPU has `V`'s ISA.
+    #[inline(always)]
+    unsafe fn fused<V: Vector>(row: ScaledRow<V>, q: V) -> V {
+        // SAFETY: the caller's guarantee; `wide` holds what
+        // `mul_add_wide` asks.
+        unsafe {
+            if row.wide {
+                row.scale.mul_add_wide(q, row.bias)
+            } else {
+                row.scale.mul_add_exact(q, row.bias)
+            }
         }
     }
 }
@@ -292,8 +343,9 @@ macro_rules! rowwise_nbit {
                     let at = p.add(Self::code_bytes(dim));
                     ScaledRow {
                         p,
-                        scale: V::splat(read_f16(at)),
-                        bias: V::splat(read_f16(at.add(2))),
+                        scale: splat_f16::<V>(at),
+                        bias: splat_f16::<V>(at.add(2)),
+                        wide: false,
                     }
                 }
             }
@@ -449,7 +501,7 @@ impl Codec for Q8_0 {
         // SAFETY: see above.
         unsafe {
             let b = row.add(j / QK * Self::BLOCK);
-            V::load_i8(b.add(2 + j % QK)).mul(V::splat(read_f16(b)))
+            V::load_i8(b.add(2 + j % QK)).mul(splat_f16::<V>(b))
         }
     }
     #[inline(always)]
@@ -458,7 +510,7 @@ impl Codec for Q8_0 {
         unsafe {
             let b = row.add(j / QK * Self::BLOCK);
             let buf = padded(b.add(2 + j % QK), n);
-            V::load_i8(buf.as_ptr()).mul(V::splat(read_f16(b)))
+            V::load_i8(buf.as_ptr()).mul(splat_f16::<V>(b))
         }
     }
 }
@@ -555,7 +607,7 @@ impl Q4_0 {
     #[inline(always)]
     unsafe fn decode<V: Vector>(b: *const u8, q: V) -> V {
         // SAFETY: the caller's guarantee.
-        unsafe { q.add(V::splat(-8.0)).mul(V::splat(read_f16(b))) }
+        unsafe { q.add(V::splat(-8.0)).mul(splat_f16::<V>(b)) }
     }
 }
 
@@ -615,3 +667,53 @@ impl Q4_0 {
 }
 
 decode_into_f32!(Rowwise8, Rowwise4, Rowwise2, Q8_0, Q4_0);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sums_exact_in_f64` is sufficient: wherever it holds, `scale·q + bias`
+    /// rounds to nothing in f64 (TwoSum error zero), for every code, on
+    /// pairs spread around its limit (magnitudes 2^0 to 2^40 apart).
+    #[test]
+    fn exact_sums_are_exact() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut held, mut refused) = (0, 0);
+        for _ in 0..if cfg!(miri) { 50 } else { 20_000 } {
+            let r = next();
+            let e1 = 60 + (r % 100) as u32;
+            let e2 = e1.saturating_sub(((r >> 8) % 41) as u32).max(1);
+            let (e1, e2) = if r & (1 << 20) != 0 {
+                (e1, e2)
+            } else {
+                (e2, e1)
+            };
+            let m = next() as u32;
+            let scale = f32::from_bits((e1 << 23) | (m & 0x7f_ffff) | (m & 0x8000_0000));
+            let bias =
+                f32::from_bits((e2 << 23) | ((m >> 9) & 0x7f_ffff) | ((m << 1) & 0x8000_0000));
+            if !sums_exact_in_f64(scale, bias) {
+                refused += 1;
+                continue;
+            }
+            held += 1;
+            for q in [1u32, 3, 127, 254, 255, (next() % 256) as u32] {
+                let p = scale as f64 * q as f64;
+                let s = p + bias as f64;
+                let bb = s - p;
+                let e = (p - (s - bb)) + (bias as f64 - bb);
+                assert_eq!(e, 0.0, "{scale:e}·{q} + {bias:e} is inexact in f64");
+            }
+        }
+        assert!(
+            held > 1000 && refused > 1000,
+            "{held} held, {refused} refused"
+        );
+    }
+}

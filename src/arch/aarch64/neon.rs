@@ -18,6 +18,7 @@ pub(crate) struct V(float32x4_t);
 // the lanes read or written; NEON loads and stores have no alignment needs.
 impl Vector for V {
     const LANES: usize = 4;
+    const FMA: bool = true;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -103,6 +104,11 @@ impl Vector for V {
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; FMLA rounds once.
         unsafe { V(vfmaq_f32(c.0, self.0, b.0)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_f16(h: u16) -> Self {
+        // SAFETY: see above; FCVTL widens exactly (NaNs made quiet).
+        unsafe { V(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h)))) }
     }
     #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {

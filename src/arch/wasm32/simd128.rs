@@ -172,6 +172,18 @@ impl Vector for V {
         ))
     }
     #[inline(always)]
+    unsafe fn mul_add_wide(self, b: Self, c: Self) -> Self {
+        // The product of two f32 is exact in f64; the sum rounds once in
+        // f64 (exact, as the caller guarantees), then once to f32.
+        let hi = |x: v128| f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(x, x));
+        let lo = |x: v128| f64x2_promote_low_f32x4(x);
+        let f = |a, b, c| f32x4_demote_f64x2_zero(f64x2_add(f64x2_mul(a, b), c));
+        V(i32x4_shuffle::<0, 1, 4, 5>(
+            f(lo(self.0), lo(b.0), lo(c.0)),
+            f(hi(self.0), hi(b.0), hi(c.0)),
+        ))
+    }
+    #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
         // SAFETY: see above; 4 bytes are read.
         unsafe {

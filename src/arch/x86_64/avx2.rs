@@ -34,6 +34,7 @@ unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 8;
+    const FMA: bool = true;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -129,6 +130,11 @@ impl Vector for V {
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; FMA is part of this path's requirement.
         unsafe { V(_mm256_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_f16(h: u16) -> Self {
+        // SAFETY: see above; F16C widens exactly (NaNs made quiet).
+        unsafe { V(_mm256_cvtph_ps(_mm_set1_epi16(h as i16))) }
     }
     #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {

@@ -58,6 +58,7 @@ const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 // loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 16;
+    const FMA: bool = true;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -158,6 +159,11 @@ impl Vector for V {
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; AVX-512F has the fused multiply-add.
         unsafe { V(_mm512_fmadd_ps(self.0, b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_f16(h: u16) -> Self {
+        // SAFETY: see above; `vcvtph2ps` widens exactly (NaNs made quiet).
+        unsafe { V(_mm512_cvtph_ps(_mm256_set1_epi16(h as i16))) }
     }
     #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {

@@ -221,6 +221,18 @@ impl Vector for V {
         }
     }
     #[inline(always)]
+    unsafe fn mul_add_wide(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above. The product of two f32 is exact in f64; the
+        // sum rounds once in f64 (exact, as the caller guarantees), then
+        // once to f32.
+        unsafe {
+            let hi = |x: __m128| _mm_cvtps_pd(_mm_movehl_ps(x, x));
+            let f = |a, b, c| _mm_cvtpd_ps(_mm_add_pd(_mm_mul_pd(a, b), c));
+            let lo = f(_mm_cvtps_pd(self.0), _mm_cvtps_pd(b.0), _mm_cvtps_pd(c.0));
+            V(_mm_movelh_ps(lo, f(hi(self.0), hi(b.0), hi(c.0))))
+        }
+    }
+    #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
         // SAFETY: see above; 4 bytes are read.
         unsafe {
