@@ -64,10 +64,13 @@ impl<'a, T: Element> Table<'a, T> {
 
 impl<'a, F: Format> Table<'a, F> {
     /// Borrows raw bytes (a file mapping, a `static`, flash) as a table,
-    /// zero-copy. The bytes are read in the machine's byte order.
+    /// zero-copy. The bytes of the float formats are read in the machine's
+    /// byte order; the [`quantized`](crate::quantized) formats are bytes
+    /// (any alignment) with little-endian fields.
     ///
     /// # Errors
-    /// [`Error::ZeroDim`] if `dim == 0`; [`Error::Misaligned`] if the bytes
+    /// [`Error::ZeroDim`] if `dim == 0`; [`Error::DimNotMultiple`] for a
+    /// dim a block format cannot hold; [`Error::Misaligned`] if the bytes
     /// do not start at a multiple of the format's unit alignment;
     /// [`Error::ByteLength`] if their length is not a whole number of rows.
     #[inline]

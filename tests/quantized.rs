@@ -373,21 +373,25 @@ fn check_all(rows: usize, dim: usize, seed: u64) {
     }
 }
 
+/// Shapes: small under Miri, which interprets every instruction.
+const MAX_ROWS: usize = if cfg!(miri) { 12 } else { 200 };
+const MAX_DIM: usize = if cfg!(miri) { 40 } else { 160 };
+
 proptest! {
     #![proptest_config(config(48))]
 
     #[test]
-    fn quantized_tables_on_every_path(rows in 1usize..=200, dim in 1usize..=160, seed in any::<u64>()) {
+    fn quantized_tables_on_every_path(rows in 1usize..=MAX_ROWS, dim in 1usize..=MAX_DIM, seed in any::<u64>()) {
         check_all(rows, dim, seed);
     }
 
     #[test]
-    fn block_tables_on_every_path(rows in 1usize..=200, blocks in 1usize..=8, seed in any::<u64>()) {
+    fn block_tables_on_every_path(rows in 1usize..=MAX_ROWS, blocks in 1usize..=MAX_DIM / 20, seed in any::<u64>()) {
         check_all(rows, blocks * 32, seed);
     }
 
     #[test]
-    fn random_bytes_same_bits_on_every_path(rows in 1usize..=64, dim in 1usize..=130, seed in any::<u64>(), fmt in 0usize..5) {
+    fn random_bytes_same_bits_on_every_path(rows in 1usize..=MAX_ROWS / 3, dim in 1usize..=MAX_DIM, seed in any::<u64>(), fmt in 0usize..5) {
         let dim = if fmt >= 3 { dim.div_ceil(32) * 32 } else { dim };
         match fmt {
             0 => random_bytes::<Rowwise8>(rows, dim, seed),
@@ -745,4 +749,48 @@ fn nbit_any_dim() {
             .zip(x)
             .all(|(d, x)| (d - x).abs() <= step / 2.0 + 1e-3)
     );
+}
+
+/// The README's table of formats: bytes per row at dims 64 and 384, and the
+/// quantization error against f32 (max and mean absolute) on a random
+/// normal table. `cargo test --release --test quantized -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn format_table() {
+    let (rows, dim) = (1000, 384);
+    let mut rng = TestRng(2026);
+    // Box–Muller normals, N(0, 1).
+    let w: Vec<f32> = (0..rows * dim)
+        .map(|_| {
+            let u1 = ((rng.next() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+            let u2 = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+            ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+        })
+        .collect();
+    fn row<F: Quantize>(w: &[f32], dim: usize) {
+        let bytes = quantized::<F>(w, dim);
+        let mut deq = vec![0.0f32; w.len()];
+        dequantize(Table::<F>::from_bytes(&bytes, dim).unwrap(), &mut deq).unwrap();
+        let errs: Vec<f64> = w
+            .iter()
+            .zip(&deq)
+            .map(|(a, b)| (a - b).abs() as f64)
+            .collect();
+        let max = errs.iter().copied().fold(0.0, f64::max);
+        let mean = errs.iter().sum::<f64>() / errs.len() as f64;
+        println!(
+            "| {} | {} | {} | {max:.4} | {mean:.4} |",
+            F::NAME,
+            F::row_units(64).unwrap(),
+            F::row_units(384).unwrap()
+        );
+    }
+    println!("| format | bytes/row dim 64 | dim 384 | max abs error | mean abs error |");
+    println!("| --- | --- | --- | --- | --- |");
+    println!("| f32 | 256 | 1536 | 0 | 0 |");
+    row::<Rowwise8>(&w, dim);
+    row::<Rowwise4>(&w, dim);
+    row::<Rowwise2>(&w, dim);
+    row::<Q8_0>(&w, dim);
+    row::<Q4_0>(&w, dim);
 }

@@ -110,7 +110,8 @@ pub(crate) mod sealed {
 /// A table of format `F` is a slice of `F::Unit`: the element itself for the
 /// float formats.
 pub trait Format: codec::Codec + Copy + Debug + Send + Sync + 'static {
-    /// A short lowercase name, as in error messages: `f32`, `f16`, `bf16`.
+    /// A short lowercase name, as in error messages: `f32`, `f16`, `bf16`,
+    /// and the quantized `rowwise8`, `rowwise4`, `rowwise2`, `q8_0`, `q4_0`.
     const NAME: &'static str;
 
     /// Units in one row of `dim` values.

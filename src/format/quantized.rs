@@ -112,6 +112,40 @@ unsafe fn padded(p: *const u8, bytes: usize) -> [u8; 16] {
     v.to_le_bytes()
 }
 
+/// `a·b + c` rounded once: `libm::fmaf` (correctly rounded, `no_std`).
+/// Under Miri, whose interpreter cannot run the `cpuid` with which `libm`
+/// picks its FMA instruction, the same value by [`fma_f32_odd`].
+#[inline(always)]
+pub(crate) fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+    #[cfg(not(miri))]
+    {
+        libm::fmaf(a, b, c)
+    }
+    #[cfg(miri)]
+    {
+        fma_f32_odd(a, b, c)
+    }
+}
+
+/// `a·b + c` rounded once, in scalar f64: the exact product, the f64 sum,
+/// its TwoSum error, round to odd, then to nearest f32 (the SSE2 path's
+/// `fma_f64_odd`, one lane).
+#[cfg_attr(not(any(miri, test)), allow(dead_code))]
+pub(crate) fn fma_f32_odd(a: f32, b: f32, c: f32) -> f32 {
+    let p = a as f64 * b as f64;
+    let s = p + c as f64;
+    if !s.is_finite() {
+        return s as f32;
+    }
+    let bb = s - p;
+    let e = (p - (s - bb)) + (c as f64 - bb);
+    if e == 0.0 {
+        return s as f32;
+    }
+    let down = (e.is_sign_negative() != s.is_sign_negative()) as u64;
+    f64::from_bits((s.to_bits() - down) | 1) as f32
+}
+
 /// Why a row cannot be quantized (the caller adds the row number).
 pub enum RowError {
     /// The value at this column is NaN or infinite.
@@ -216,7 +250,7 @@ impl Codec for Rowwise8 {
     fn value(row: &[u8], j: usize) -> f32 {
         let dim = row.len().saturating_sub(8);
         let q = row.get(j).copied().unwrap_or(0) as f32;
-        libm::fmaf(f32_at(row, dim), q, f32_at(row, dim + 4))
+        fma_f32(f32_at(row, dim), q, f32_at(row, dim + 4))
     }
     #[inline(always)]
     unsafe fn row<V: Vector>(p: *const u8, dim: usize) -> ScaledRow<V> {
@@ -671,6 +705,43 @@ decode_into_f32!(Rowwise8, Rowwise4, Rowwise2, Q8_0, Q4_0);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scalar round-to-odd fused multiply-add is `libm::fmaf`, bit for
+    /// bit (NaN-ness for NaNs), on random operands and on sums next to f32
+    /// midpoints.
+    #[test]
+    #[cfg(not(miri))]
+    fn fma_odd_is_fmaf() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200_000 {
+            let r = next();
+            let a = f32::from_bits(r as u32);
+            let b = (r >> 32) as u8 as f32;
+            let c = match r >> 60 {
+                0..=7 => f32::from_bits(next() as u32),
+                // the exact product to the midpoint above its f32
+                // rounding, nudged: the sum sits next to a midpoint
+                _ => {
+                    let p = a as f64 * b as f64;
+                    let y = (p as f32).abs();
+                    let ulp = (f32::from_bits(y.to_bits() + 1) - y) as f64;
+                    let d = ((p as f32) as f64 + p.signum() * ulp / 2.0 - p) as f32;
+                    f32::from_bits(d.to_bits() ^ (next() as u32 & 3))
+                }
+            };
+            let (want, got) = (libm::fmaf(a, b, c), fma_f32_odd(a, b, c));
+            assert!(
+                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                "fma({a:e}, {b}, {c:e}): libm {want:e}, ours {got:e}"
+            );
+        }
+    }
 
     /// `sums_exact_in_f64` is sufficient: wherever it holds, `scale·q + bias`
     /// rounds to nothing in f64 (TwoSum error zero), for every code, on
