@@ -374,8 +374,8 @@ fn check_all(rows: usize, dim: usize, seed: u64) {
 }
 
 /// Shapes: small under Miri, which interprets every instruction.
-const MAX_ROWS: usize = if cfg!(miri) { 12 } else { 200 };
-const MAX_DIM: usize = if cfg!(miri) { 40 } else { 160 };
+const MAX_ROWS: usize = if cfg!(miri) { 8 } else { 200 };
+const MAX_DIM: usize = if cfg!(miri) { 33 } else { 160 };
 
 proptest! {
     #![proptest_config(config(48))]
