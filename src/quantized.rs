@@ -106,9 +106,10 @@
 //!   `id = 1/d` (0 if `d == 0`), codes `min(15, trunc(x · id + 8.5))`.
 //!
 //! Where the references' codes are undefined (a GGUF block so small that
-//! `1/d` overflows f32: `amax` below about `4·10⁻³⁷`; its f16 scale is 0,
-//! so every value is 0 regardless) the codes written are those of the
-//! saturating conversion.
+//! `1/d` overflows f32: largest magnitude below `127·2⁻¹²⁸ ≈ 3.7·10⁻³⁷` for
+//! Q8_0, `8·2⁻¹²⁸ ≈ 2.4·10⁻³⁸` for Q4_0; its f16 scale is 0, so every value
+//! is 0 regardless) the codes written are those of Rust's saturating
+//! float-to-integer conversion.
 //!
 //! # Adding a format
 //!

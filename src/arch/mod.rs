@@ -29,7 +29,10 @@
 //! `load_partial` over `Vector`, adding a `Vector` method per ISA if the
 //! format needs an instruction the trait lacks) and `GatherInto<f32>`
 //! (usually `decode_into_f32!`). Every kernel then takes the format; no
-//! match arm changes.
+//! match arm changes. The quantized formats (`format::quantized`) are the
+//! worked example: byte units, a per-row or per-block scale read in
+//! `Codec::row`/`load`, `Codec::PARTIAL_TAIL` so that row tails take one
+//! vector rather than the scalar value per element.
 //!
 //! **Adding a kernel**: write its body in `arch::generic` and its loop in
 //! `arch::portable`, a job struct implementing [`Job`] that calls them, and
