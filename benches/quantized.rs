@@ -171,6 +171,50 @@ fn quantized(c: &mut Criterion) {
     }
 }
 
+/// The DRAM case: 1M rows × 64, the f32 table (256 MB) beside the
+/// row-wise 8-bit (72 MB) and Q8_0 (68 MB) ones, on the dispatched path.
+fn dram(c: &mut Criterion) {
+    let (rows, dim) = (1_000_000, 64);
+    let w: Vec<f32> = (0..rows * dim)
+        .map(|v| ((v * 2654435761) % 1000) as f32 / 250.0 - 2.0)
+        .collect();
+    // 64 id sets in rotation (64 × 4096 rows: beyond the caches), so that
+    // rows come from DRAM rather than from the previous iteration.
+    let sets: Vec<Vec<u32>> = (0..64).map(|s| ids(LOOKUPS, rows, 11 + s)).collect();
+    let mut turn = 0usize;
+    let mut next = move || {
+        turn = (turn + 1) % 64;
+        turn
+    };
+    let mut out = vec![0.0f32; LOOKUPS * dim];
+    let mut g = c.benchmark_group(format!("gather_dram/{rows}x{dim}"));
+    g.throughput(Throughput::Bytes((LOOKUPS * dim * 4) as u64));
+    let k = Kernels::best();
+    let t = Table::new(&w, dim).unwrap();
+    g.bench_function("f32", |b| {
+        b.iter(|| k.gather(t, black_box(&sets[next()]), &mut out).unwrap())
+    });
+    let b8 = {
+        let mut b = vec![0u8; rows * (dim + 8)];
+        quantize::<Rowwise8>(&w, dim, &mut b).unwrap();
+        b
+    };
+    let t8 = Table::<Rowwise8>::from_bytes(&b8, dim).unwrap();
+    g.bench_function("rowwise8", |b| {
+        b.iter(|| k.gather(t8, black_box(&sets[next()]), &mut out).unwrap())
+    });
+    let bq = {
+        let mut b = vec![0u8; rows * 68];
+        quantize::<Q8_0>(&w, dim, &mut b).unwrap();
+        b
+    };
+    let tq = Table::<Q8_0>::from_bytes(&bq, dim).unwrap();
+    g.bench_function("q8_0", |b| {
+        b.iter(|| k.gather(tq, black_box(&sets[next()]), &mut out).unwrap())
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
@@ -181,6 +225,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = quantized
+    targets = quantized, dram
 }
 criterion_main!(benches);

@@ -160,6 +160,9 @@ impl Vector for V {
         // SAFETY: see above; AVX-512F has the fused multiply-add.
         unsafe { V(_mm512_fmadd_ps(self.0, b.0, c.0)) }
     }
+    // Under Miri (which lacks the 512-bit conversions and variable
+    // shifts used here) the trait's default serves.
+    #[cfg(not(miri))]
     #[inline(always)]
     unsafe fn splat_f16(h: u16) -> Self {
         // SAFETY: see above; `vcvtph2ps` widens exactly (NaNs made quiet).
@@ -182,6 +185,9 @@ impl Vector for V {
             ))))
         }
     }
+    // Under Miri (which lacks the 512-bit conversions and variable
+    // shifts used here) the trait's default serves.
+    #[cfg(not(miri))]
     #[inline(always)]
     unsafe fn load_u4(p: *const u8) -> Self {
         // SAFETY: see above; 8 bytes are read, each into two lanes.
@@ -196,6 +202,9 @@ impl Vector for V {
             )))
         }
     }
+    // Under Miri (which lacks the 512-bit conversions and variable
+    // shifts used here) the trait's default serves.
+    #[cfg(not(miri))]
     #[inline(always)]
     unsafe fn load_u2(p: *const u8) -> Self {
         // SAFETY: see above; 4 bytes are read, each into four lanes.
