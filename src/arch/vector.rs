@@ -14,6 +14,11 @@
 pub trait Vector: Copy {
     /// f32 lanes in one vector (at most 16).
     const LANES: usize;
+
+    /// The next narrower vector of the same CPU (AVX-512 → AVX2 → SSE2),
+    /// or `Self` for the narrowest: row tails shorter than a vector go
+    /// through it before the last few elements go scalar.
+    type Half: Vector;
     /// Whether `mul_add_exact` is one hardware instruction (so that no
     /// cheaper form is worth choosing per row).
     const FMA: bool = false;

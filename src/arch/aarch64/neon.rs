@@ -18,6 +18,7 @@ pub(crate) struct V(float32x4_t);
 // the lanes read or written; NEON loads and stores have no alignment needs.
 impl Vector for V {
     const LANES: usize = 4;
+    type Half = V;
     const FMA: bool = true;
 
     #[inline(always)]

@@ -171,10 +171,18 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(job: Bags<'_, C, I>) {
                 bag_block::<V, C, I, 4>(base, stride, dim, bag, w, max, div, j, o, 0);
                 j += 4 * l;
             }
-            while j + l <= dim {
-                bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0);
-                j += l;
+            // The last one to three whole vectors in one pass over the bag
+            // too, so that each pass has independent accumulators: one
+            // pass per vector was latency-bound (the sweep, Zen 5: bags
+            // weighted sum at dim 32 on AVX-512, two passes of one vector,
+            // 2.68× naive against AVX2's one pass of four, 3.85×).
+            match (dim - j) / l {
+                3 => bag_block::<V, C, I, 3>(base, stride, dim, bag, w, max, div, j, o, 0),
+                2 => bag_block::<V, C, I, 2>(base, stride, dim, bag, w, max, div, j, o, 0),
+                1 => bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0),
+                _ => {}
             }
+            j += (dim - j) / l * l;
             if j < dim {
                 if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                     bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);

@@ -139,6 +139,41 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
             if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                 C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
             } else {
+                decode_tail::<V::Half, C>(src, stride, dst, j, dim);
+            }
+        }
+    }
+}
+
+/// Columns `j..dim` of a row decode: whole `V` vectors, then the next
+/// narrower vector, down to the codec's scalar value for the last few (see
+/// `partial_loads` for why not one partial vector).
+///
+/// # Safety
+/// As [`decode_row`], with `j <= dim`; the CPU has `V`'s ISA (the
+/// trampoline's, or a narrower one it implies).
+#[inline(always)]
+unsafe fn decode_tail<V: Vector, C: Codec>(
+    src: *const C::Unit,
+    stride: usize,
+    dst: *mut f32,
+    mut j: usize,
+    dim: usize,
+) {
+    let l = V::LANES;
+    // SAFETY: every column read or written is below `dim`.
+    unsafe {
+        if j + l <= dim {
+            let row = C::row::<V>(src, dim);
+            while j + l <= dim {
+                C::load::<V>(row, j).store(dst.add(j));
+                j += l;
+            }
+        }
+        if j < dim {
+            if <V::Half as Vector>::LANES < l {
+                decode_tail::<V::Half, C>(src, stride, dst, j, dim);
+            } else {
                 // The row's `stride` units, for the codec's scalar value.
                 let units = core::slice::from_raw_parts(src, stride);
                 for c in j..dim {

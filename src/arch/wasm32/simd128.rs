@@ -92,6 +92,7 @@ unsafe fn store16(p: *mut u16, v: v128) {
 // valid for the lanes read or written; wasm loads and stores are unaligned.
 impl Vector for V {
     const LANES: usize = 4;
+    type Half = V;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {

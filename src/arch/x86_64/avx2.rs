@@ -34,6 +34,7 @@ unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 8;
+    type Half = super::sse2::V;
     const FMA: bool = true;
 
     #[inline(always)]

@@ -58,6 +58,7 @@ const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 // loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 16;
+    type Half = super::avx2::V;
     const FMA: bool = true;
 
     #[inline(always)]

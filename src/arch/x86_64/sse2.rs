@@ -136,6 +136,7 @@ unsafe fn pack16(o: __m128i) -> __m128i {
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 4;
+    type Half = V;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
