@@ -7,6 +7,9 @@
 //!
 //! `cargo run --release --example report [group] [case-filter]`, groups
 //! `gather`, `scatter`, `bags`, `experiment`, `seed`; and
+//! `cargo run --release --example report -- dram`: a 1 GiB table at dims
+//! 16, 64 and 256 against a hand-written prefetching loop at several
+//! distances, and the sequential read bandwidth (about a minute); and
 //! `cargo run --release --example report -- sweep [kernel-filter]`: every
 //! kernel at every dim from 1 to 33 and 19 larger ones, every path against
 //! the naive loop, with the shortfalls listed last (about two minutes).
@@ -386,6 +389,233 @@ fn seed_case(rng: &mut Rng) {
     }
 }
 
+// ------------------------------------------------------------------- DRAM
+
+/// Prefetches every cache line of `bytes` bytes at `p` (the yardstick's own
+/// prefetch, as a user would hand-write it).
+#[inline(always)]
+fn prefetch_lines(p: *const u8, bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let mut off = 0;
+        while off < bytes {
+            // SAFETY: a prefetch never faults; the address is inside the
+            // row (`off < bytes`).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast()) };
+            off += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, bytes);
+}
+
+/// The DRAM yardsticks' distances, as bytes of rows in flight ahead.
+const DRAM_AHEAD_BYTES: [usize; 5] = [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10];
+
+/// Rows ahead for `bytes` in flight at `row_bytes` per row (at least 1).
+fn rows_ahead(bytes: usize, row_bytes: usize) -> usize {
+    (bytes / row_bytes).max(1)
+}
+
+/// The DRAM group: a 1 GiB f32 table, one core, 4096 random rows per call
+/// (64 id sets in rotation, so no call finds its rows in cache), at dims
+/// 16, 64 and 256: gather, bags (204 bags of 20) and scatter-add against a
+/// hand-written loop that prefetches every line of the row `k` rows ahead
+/// (k from the bytes in flight), at several distances; and the sequential
+/// read bandwidth.
+fn dram() {
+    const TABLE: usize = 1 << 28; // f32 elements: 1 GiB
+    const SETS: usize = 64;
+    let table = std::cell::RefCell::new((0..TABLE).map(|v| (v % 251) as f32).collect::<Vec<f32>>());
+    // Sequential read bandwidth: a sum over 256 MB, eight accumulators.
+    {
+        let t = table.borrow();
+        let part = &t[..TABLE / 4];
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let start = Instant::now();
+            let mut acc = [0f32; 8];
+            for c in part.chunks_exact(8) {
+                for k in 0..8 {
+                    acc[k] += c[k];
+                }
+            }
+            black_box(acc);
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "DRAM: sequential read of 256 MB: {:.1} GB/s",
+            (TABLE / 4 * 4) as f64 / best / 1e9
+        );
+    }
+    for dim in [16usize, 64, 256] {
+        let rows = TABLE / dim;
+        let row_bytes = dim * 4;
+        let mut rng = Rng(0xd1a ^ dim as u64);
+        let ids: Vec<Vec<u32>> = (0..SETS).map(|_| rng.ids(LOOKUPS, rows)).collect();
+        let turn = &std::cell::Cell::new(0);
+        let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+        // gather
+        let mut variants: Vec<Variant<'_>> = Vec::new();
+        for bytes in DRAM_AHEAD_BYTES {
+            let k = rows_ahead(bytes, row_bytes);
+            let (table, ids, out) = (&table, &ids, &out);
+            variants.push((
+                format!("yardstick {}K ({k} rows)", bytes >> 10),
+                Box::new(move || {
+                    let s = next(turn, SETS);
+                    let t = table.borrow();
+                    let mut out = out.borrow_mut();
+                    let ids = black_box(&ids[s]);
+                    for (i, o) in out.chunks_exact_mut(dim).enumerate() {
+                        if let Some(&a) = ids.get(i + k) {
+                            prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
+                        }
+                        let r = ids[i] as usize;
+                        o.copy_from_slice(&t[r * dim..(r + 1) * dim]);
+                    }
+                }),
+            ));
+        }
+        variants.push(("embedding-kernels".into(), {
+            let (table, ids, out) = (&table, &ids, &out);
+            Box::new(move || {
+                let s = next(turn, SETS);
+                let t = table.borrow();
+                gather(
+                    Table::new(&t, dim).unwrap(),
+                    black_box(&ids[s]),
+                    &mut out.borrow_mut(),
+                )
+                .unwrap();
+            })
+        }));
+        dram_report(
+            &format!("DRAM gather f32, 1 GiB, dim {dim}"),
+            LOOKUPS * row_bytes,
+            variants,
+        );
+
+        // bags: 204 bags of 20, the rows of the next bag prefetched
+        let bag = 20;
+        let n_bags = LOOKUPS / bag;
+        let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
+        let pooled = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
+        let mut variants: Vec<Variant<'_>> = Vec::new();
+        for bytes in DRAM_AHEAD_BYTES {
+            let k = rows_ahead(bytes, row_bytes);
+            let (table, ids, pooled) = (&table, &ids, &pooled);
+            variants.push((
+                format!("yardstick {}K ({k} rows)", bytes >> 10),
+                Box::new(move || {
+                    let s = next(turn, SETS);
+                    let t = table.borrow();
+                    let mut out = pooled.borrow_mut();
+                    let ids = black_box(&ids[s][..n_bags * bag]);
+                    for (b, o) in out.chunks_exact_mut(dim).enumerate() {
+                        o.fill(0.0);
+                        for p in b * bag..(b + 1) * bag {
+                            if let Some(&a) = ids.get(p + k) {
+                                prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
+                            }
+                            let r = ids[p] as usize;
+                            for (y, x) in o.iter_mut().zip(&t[r * dim..(r + 1) * dim]) {
+                                *y += x;
+                            }
+                        }
+                    }
+                }),
+            ));
+        }
+        variants.push(("embedding-kernels".into(), {
+            let (table, ids, pooled, offsets) = (&table, &ids, &pooled, &offsets);
+            Box::new(move || {
+                let s = next(turn, SETS);
+                let t = table.borrow();
+                let bags = Bags::new(black_box(&ids[s][..n_bags * bag]), offsets);
+                gather_bags(
+                    Table::new(&t, dim).unwrap(),
+                    bags,
+                    Pooling::Sum,
+                    &mut pooled.borrow_mut(),
+                )
+                .unwrap();
+            })
+        }));
+        dram_report(
+            &format!("DRAM bags sum f32, 1 GiB, dim {dim}, {n_bags} bags of {bag}"),
+            n_bags * bag * row_bytes,
+            variants,
+        );
+
+        // scatter-add: read-modify-write yardstick
+        let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
+        let scale = 1e-6f32;
+        let mut variants: Vec<Variant<'_>> = Vec::new();
+        for bytes in DRAM_AHEAD_BYTES {
+            let k = rows_ahead(bytes, row_bytes);
+            let (table, ids, grad) = (&table, &ids, &grad);
+            variants.push((
+                format!("yardstick {}K ({k} rows)", bytes >> 10),
+                Box::new(move || {
+                    let s = next(turn, SETS);
+                    let mut t = table.borrow_mut();
+                    let ids = black_box(&ids[s]);
+                    for (i, g) in grad.chunks_exact(dim).enumerate() {
+                        if let Some(&a) = ids.get(i + k) {
+                            prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
+                        }
+                        let r = ids[i] as usize;
+                        for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
+                            *t += scale * g;
+                        }
+                    }
+                }),
+            ));
+        }
+        variants.push(("embedding-kernels".into(), {
+            let (table, ids, grad) = (&table, &ids, &grad);
+            Box::new(move || {
+                let s = next(turn, SETS);
+                let mut t = table.borrow_mut();
+                scatter_add(
+                    &mut TableMut::new(&mut t, dim).unwrap(),
+                    black_box(&ids[s]),
+                    grad,
+                    scale,
+                )
+                .unwrap();
+            })
+        }));
+        dram_report(
+            &format!("DRAM scatter-add f32, 1 GiB, dim {dim}"),
+            LOOKUPS * row_bytes,
+            variants,
+        );
+    }
+}
+
+/// Prints a DRAM case: GB/s of each variant and the crate's ratio to the
+/// yardstick's best distance (target ≥ 0.95).
+fn dram_report(case: &str, bytes: usize, variants: Vec<Variant<'_>>) {
+    let t = Timed::new(variants, 9, 5e-3);
+    println!("{case}");
+    let mut best = (f64::MAX, String::new());
+    for (name, &s) in t.names.iter().zip(&t.secs) {
+        println!("  {name:<24} {:8.2} GB/s", bytes as f64 / s / 1e9);
+        if name.starts_with("yardstick") && s < best.0 {
+            best = (s, name.clone());
+        }
+    }
+    let own = t.get("embedding-kernels").unwrap();
+    println!(
+        "  embedding-kernels / best yardstick ({}): {:.2} (target 0.95)",
+        best.1,
+        best.0 / own
+    );
+}
+
 // ------------------------------------------------------------------ sweep
 
 /// The dims of the sweep: every one from 1 to 33, then the sizes around the
@@ -691,6 +921,10 @@ fn main() {
     // `report [group] [case-filter]`: a group (gather, scatter, bags, seed)
     // and a substring of the case titles to keep.
     let only = std::env::args().nth(1).unwrap_or_default();
+    if only == "dram" {
+        dram();
+        return;
+    }
     if only == "sweep" {
         sweep(&std::env::args().nth(2).unwrap_or_default());
         return;
