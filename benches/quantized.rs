@@ -6,8 +6,10 @@
 //! `cargo bench --bench quantized` (`-- gather_q8_0/1000x64` to filter)
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use embedding_kernels::quantized::{Q4_0, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, quantize};
-use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, f16};
+use embedding_kernels::quantized::{
+    Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, quantize,
+};
+use embedding_kernels::{Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, f16};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -19,9 +21,21 @@ const BAG_LEN: usize = 20;
 mod common;
 use common::ids;
 
-/// The obvious scalar loop for one element of each format.
-trait Naive: Quantize {
+/// The obvious scalar loop for one element of each format, and a table.
+trait Naive: Format<Unit = u8> + GatherInto<f32> {
     fn naive(row: &[u8], dim: usize, j: usize) -> f32;
+    /// `rows` rows of `dim`: quantized from a fixed f32 table, or (formats
+    /// without a quantizer) fixed bytes with finite f16 fields.
+    fn table(rows: usize, dim: usize) -> Vec<u8>;
+}
+
+/// `Naive::table` by the format's quantizer.
+macro_rules! quantized_table {
+    () => {
+        fn table(rows: usize, dim: usize) -> Vec<u8> {
+            table_bytes::<Self>(rows, dim)
+        }
+    };
 }
 
 fn f16_at(row: &[u8], at: usize) -> f32 {
@@ -34,6 +48,7 @@ impl Naive for Rowwise8 {
         let b = f32::from_le_bytes(row[dim + 4..dim + 8].try_into().unwrap());
         s.mul_add(row[j] as f32, b)
     }
+    quantized_table!();
 }
 impl Naive for Rowwise4 {
     fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
@@ -41,6 +56,7 @@ impl Naive for Rowwise4 {
         let q = (row[j / 2] >> (4 * (j % 2))) & 15;
         f16_at(row, at) * q as f32 + f16_at(row, at + 2)
     }
+    quantized_table!();
 }
 impl Naive for Rowwise2 {
     fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
@@ -48,12 +64,14 @@ impl Naive for Rowwise2 {
         let q = (row[j / 4] >> (2 * (j % 4))) & 3;
         f16_at(row, at) * q as f32 + f16_at(row, at + 2)
     }
+    quantized_table!();
 }
 impl Naive for Q8_0 {
     fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
         let b = j / 32 * 34;
         row[b + 2 + j % 32] as i8 as f32 * f16_at(row, b)
     }
+    quantized_table!();
 }
 impl Naive for Q4_0 {
     fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
@@ -62,6 +80,56 @@ impl Naive for Q4_0 {
         let q = if o < 16 { byte & 15 } else { byte >> 4 };
         (q as i32 - 8) as f32 * f16_at(row, b)
     }
+    quantized_table!();
+}
+impl Naive for Q4_K {
+    fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
+        let (b, e) = (j / 256 * 144, j % 256);
+        let (s, sc) = (e / 32, &row[b + 4..b + 16]);
+        let (d, m) = if s < 4 {
+            (sc[s] & 63, sc[s + 4] & 63)
+        } else {
+            (
+                (sc[s + 4] & 0xf) | ((sc[s - 4] >> 6) << 4),
+                (sc[s + 4] >> 4) | ((sc[s] >> 6) << 4),
+            )
+        };
+        let byte = row[b + 16 + e / 64 * 32 + e % 32];
+        let q = if s % 2 == 0 { byte & 15 } else { byte >> 4 };
+        f16_at(row, b) * d as f32 * q as f32 - f16_at(row, b + 2) * m as f32
+    }
+    fn table(rows: usize, dim: usize) -> Vec<u8> {
+        kquant_bytes(rows, dim / 256, 144, &[0, 2])
+    }
+}
+impl Naive for Q6_K {
+    fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
+        let (b, e) = (j / 256 * 210, j % 256);
+        let (n, k, l) = (e / 128, e % 128 / 32, e % 32);
+        let ql = row[b + 64 * n + 32 * (k % 2) + l];
+        let lo = if k < 2 { ql & 15 } else { ql >> 4 };
+        let hi = (row[b + 128 + 32 * n + l] >> (2 * k)) & 3;
+        let q = (lo | (hi << 4)) as i32 - 32;
+        f16_at(row, b + 208) * row[b + 192 + e / 16] as i8 as f32 * q as f32
+    }
+    fn table(rows: usize, dim: usize) -> Vec<u8> {
+        kquant_bytes(rows, dim / 256, 210, &[208])
+    }
+}
+
+/// K-quant super-blocks of fixed pseudo-random bytes, the f16 fields at
+/// `f16s` set to small finite values.
+fn kquant_bytes(rows: usize, blocks: usize, block: usize, f16s: &[usize]) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..rows * blocks * block)
+        .map(|v| ((v * 2654435761) >> 7) as u8)
+        .collect();
+    for (i, blk) in bytes.chunks_exact_mut(block).enumerate() {
+        for &at in f16s {
+            let h = f16::from_f32(1e-3 * (1 + i % 7) as f32);
+            blk[at..at + 2].copy_from_slice(&h.to_le_bytes());
+        }
+    }
+    bytes
 }
 
 fn table_bytes<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
@@ -74,7 +142,7 @@ fn table_bytes<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
 }
 
 fn gather_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
-    let bytes = table_bytes::<F>(rows, dim);
+    let bytes = F::table(rows, dim);
     let rb = F::row_units(dim).unwrap();
     let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
     let idx = ids(LOOKUPS, rows, 42);
@@ -105,7 +173,7 @@ fn gather_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
 }
 
 fn bags_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
-    let bytes = table_bytes::<F>(rows, dim);
+    let bytes = F::table(rows, dim);
     let rb = F::row_units(dim).unwrap();
     let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
     let idx = ids(BAGS * BAG_LEN, rows, 7);
@@ -162,6 +230,16 @@ fn quantized(c: &mut Criterion) {
         gather_one::<Rowwise4>(c, 1000, dim);
         gather_one::<Rowwise2>(c, 1000, dim);
     }
+    // GGUF K-quants (dims multiples of 256), beside Q8_0/Q4_0 at the same
+    // dims.
+    for dim in [256, 512] {
+        gather_one::<Q4_K>(c, 1000, dim);
+        gather_one::<Q6_K>(c, 1000, dim);
+        gather_one::<Q8_0>(c, 1000, dim);
+        gather_one::<Q4_0>(c, 1000, dim);
+    }
+    bags_one::<Q4_K>(c, 1000, 256);
+    bags_one::<Q6_K>(c, 1000, 256);
     for rows in [1000, 100_000] {
         bags_one::<Rowwise8>(c, rows, 64);
         bags_one::<Rowwise4>(c, rows, 64);

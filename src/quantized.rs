@@ -1,5 +1,6 @@
 //! Quantized tables: FBGEMM's row-wise 8-, 4- and 2-bit formats and GGUF's
-//! Q8_0 and Q4_0, with their quantizers and dequantizer.
+//! Q8_0 and Q4_0, with their quantizers and dequantizer, and GGUF's
+//! K-quants Q4_K and Q6_K (dequantize only; see "GGUF K-quants").
 //!
 //! Each format is a zero-sized type implementing [`Format`] with `u8`
 //! units: a table is a byte slice of whole rows, borrowed zero-copy at any
@@ -42,6 +43,8 @@
 //! | [`Rowwise2`] | `⌈dim/4⌉` bytes of 2-bit codes, f16 scale, f16 bias | `scale·q + bias` | FBGEMM `FusedNBitRowwise`; PyTorch `embedding_bag_2bit_prepack` |
 //! | [`Q8_0`] | `dim/32` blocks of 34 bytes: f16 `d`, 32 i8 codes | `q·d` | ggml / llama.cpp `block_q8_0`; gguf-py |
 //! | [`Q4_0`] | `dim/32` blocks of 18 bytes: f16 `d`, 16 bytes | `(q − 8)·d` | ggml / llama.cpp `block_q4_0`; gguf-py |
+//! | [`Q4_K`] | `dim/256` super-blocks of 144 bytes: f16 `d`, f16 `dmin`, 12 bytes of 6-bit scales and mins, 128 bytes of 4-bit codes | `(d·sc)·q − dmin·m` per sub-block of 32 | ggml / llama.cpp `block_q4_K`; gguf-py |
+//! | [`Q6_K`] | `dim/256` super-blocks of 210 bytes: 128 bytes `ql`, 64 bytes `qh`, 16 i8 scales, f16 `d` | `(d·sc)·(q − 32)` per sub-block of 16 | ggml / llama.cpp `block_q6_K`; gguf-py |
 //!
 //! - Row-wise 4- and 2-bit: code `c` is in byte `c / k` at bit `(c mod k)·b`
 //!   (`b` bits, `k = 8/b` codes per byte), low bits first. Their scale and
@@ -61,7 +64,8 @@
 //!   nearest.
 //! - Q4_0: byte `j` of a block holds element `j` in its low nibble and
 //!   element `j + 16` in its high nibble. Q8_0 and Q4_0 need a dim that is a
-//!   multiple of 32 ([`Error::DimNotMultiple`]).
+//!   multiple of 32, Q4_K and Q6_K a multiple of 256
+//!   ([`Error::DimNotMultiple`]).
 //!
 //! Any bytes form a valid table: a NaN or infinite scale (or bias) gives
 //! NaN or infinite values, never undefined behaviour or a panic. Wrong byte
@@ -83,6 +87,73 @@
 //!   4.3·2⁻²⁴ for 8-bit, 3.3·2⁻²⁴ for 4-bit and 2.1·2⁻²⁴ for 2-bit. Relative
 //!   to the values' own absolute sum `Σ |w·v|` there is no such bound, since
 //!   `scale·q` and `bias` may cancel.
+//!
+//! # GGUF K-quants
+//!
+//! [`Q4_K`] and [`Q6_K`] are the token-embedding types of llama.cpp's
+//! `Q4_K_M` files (and of models with tied embeddings). Their tables are
+//! GGUF tensor data as it lies in the file: a row of `dim` values is
+//! `dim/256` super-blocks, so `dim` must be a multiple of 256
+//! ([`Error::DimNotMultiple`]), and `Table::<Q4_K>::from_bytes(bytes, dim)`
+//! borrows it zero-copy at any alignment. The layouts and the arithmetic
+//! are ggml's `dequantize_row_q4_K` and `dequantize_row_q6_K`
+//! (`ggml-quants.c`), operation for operation:
+//!
+//! - **Q4_K**: `d` and `dmin` widened from f16; sub-block `s` (elements
+//!   `32s .. 32s + 32`) has a 6-bit scale `sc` and min `m` unpacked from
+//!   the 12 bytes as ggml's `get_scale_min_k4`; its codes are the low
+//!   nibbles of code bytes `32⌊s/2⌋ ..` for even `s`, the high nibbles of
+//!   the same 32 bytes for odd `s`. Value `d1·q − m1` with `d1 = d·sc` and
+//!   `m1 = dmin·m` each rounded to f32 first, never fused (the three
+//!   products are exact, so the subtraction is the one rounding).
+//! - **Q6_K**: a 6-bit code `q` from a nibble of `ql` (its low 4 bits) and
+//!   a pair of bits of `qh` (its high 2), element `e` scaled by the i8
+//!   `scales[e/16]`; value `(d·sc)·(q − 32)`, left to right (exact: no
+//!   rounding at all).
+//!
+//! So every value is ggml's and gguf-py's bit for bit, signed zeros
+//! included (checked on every path against golden vectors made by gguf-py
+//! and against a transcription of ggml's loops). A NaN or infinite `d` or
+//! `dmin` gives NaN or infinite values, never undefined behaviour or a
+//! panic; any bytes form a valid table.
+//!
+//! ```
+//! use embedding_kernels::quantized::{dequantize, Q4_K};
+//! use embedding_kernels::{f16, gather, Error, Table};
+//!
+//! // One Q4_K super-block, a row of dim 256: d = 0.5, dmin = 0.25,
+//! // sub-block 0 with scale 3 and min 5, element 0 with code 7.
+//! let mut block = [0u8; 144];
+//! block[..2].copy_from_slice(&f16::from_f32(0.5).to_le_bytes());
+//! block[2..4].copy_from_slice(&f16::from_f32(0.25).to_le_bytes());
+//! block[4] = 3; // scale of sub-block 0 (low 6 bits)
+//! block[8] = 5; // min of sub-block 0 (low 6 bits)
+//! block[16] = 0x07; // element 0 (low nibble), element 32 (high nibble)
+//! let table = Table::<Q4_K>::from_bytes(&block, 256)?;
+//! let mut row = [0.0f32; 256];
+//! gather(table, &[0u32], &mut row)?;
+//! assert_eq!(row[0], 0.5 * 3.0 * 7.0 - 0.25 * 5.0);
+//! assert_eq!(row[1], -0.25 * 5.0);
+//!
+//! // The whole table as f32: the same values.
+//! let mut all = [0.0f32; 256];
+//! dequantize(table, &mut all)?;
+//! assert_eq!(all, row);
+//!
+//! // dim must be a multiple of 256.
+//! assert!(matches!(
+//!     Table::<Q4_K>::from_bytes(&block, 128),
+//!     Err(Error::DimNotMultiple { block: 256, .. })
+//! ));
+//! # Ok::<(), embedding_kernels::Error>(())
+//! ```
+//!
+//! There is **no quantizer** for them ([`Quantize`] is not implemented):
+//! ggml's K-quant quantizers (`quantize_row_q4_K_ref`, `make_qkx2_quants`,
+//! `make_qx_quants`) are iterative searches for the best scale, min and
+//! codes of each sub-block, with importance weights in llama.cpp's own
+//! use, and a lookup table only has to read what they wrote. Quantize with
+//! llama.cpp or gguf-py, and borrow the bytes.
 //!
 //! # Quantizers
 //!
@@ -114,19 +185,14 @@
 //! # Adding a format
 //!
 //! One more zero-sized type with `Format`, `Codec` and `GatherInto<f32>`
-//! (see `arch` "Architecture"). GGUF's super-block formats fit the same
-//! shape: **Q4_K** (256 elements in 144 bytes: f16 `d`, f16 `dmin`, 12 bytes
-//! of packed 6-bit sub-block scales and mins, 128 bytes of nibbles) has
-//! `row_units = dim/256 · 144`; `Codec::load` at column `j` (a multiple of
-//! `LANES`, so inside one 32-element sub-block) unpacks that sub-block's
-//! scale and min (ggml's `get_scale_min_k4`), reads the nibbles with the
-//! same `load_u8_and` as Q4_0 (low nibbles for the first 32 of each 64,
-//! high for the next) and computes `d·sc·q − dmin·m` as ggml does
-//! (`d·sc` and `dmin·m` rounded first; every product is exact, so one
-//! rounding). **Q6_K** (210 bytes: 128 bytes low nibbles, 64 bytes of high
-//! 2-bit pairs, 16 i8 scales, f16 `d`) needs one more `Vector` load (4 low
-//! bits from `ql` and 2 high bits from `qh`, a shift and an or on integer
-//! lanes), then `(d·sc)·(q − 32)`. A **TorchRec-style** row-wise layout with
+//! (see `arch` "Architecture"). The K-quants are the worked example of a
+//! super-block format (`format/kquants.rs`): `row_units = dim/256 · 144`
+//! (or 210); `Codec::load` at column `j` (a multiple of `LANES`, so inside
+//! one sub-block) finds the sub-block's scale (and min) and reads its codes
+//! with the byte loads the other formats use (`load_u8_and`: Q4_K's
+//! nibbles as Q4_0's; Q6_K's 6-bit code assembled in f32 lanes from the
+//! masked nibble and the masked `qh` pair, each scaled by a power of two,
+//! exact), so no `Vector` method was added. A **TorchRec-style** row-wise layout with
 //! scale and bias first and rows padded to an alignment is the row-wise
 //! codec with the fields read at offset 0, the codes at offset 4 (f16
 //! pair) or 8 (f32 pair), and `row_units` rounded up to the padding.
@@ -134,6 +200,7 @@
 use crate::format::quantized::{QuantizeRow, RowError};
 use crate::{Error, Format, Kernels, Table};
 
+pub use crate::format::kquants::{Q4_K, Q6_K};
 pub use crate::format::quantized::{Q4_0, Q8_0, Rowwise2, Rowwise4, Rowwise8};
 
 /// A format with a quantizer: [`Rowwise8`], [`Rowwise4`], [`Rowwise2`],

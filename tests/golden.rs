@@ -14,9 +14,9 @@ use std::path::PathBuf;
 
 use common::*;
 use embedding_kernels::quantized::{
-    Q4_0, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, dequantize, quantize,
+    Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, dequantize, quantize,
 };
-use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, f16};
+use embedding_kernels::{Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, f16};
 
 /// PyTorch's quantized bags fuse (`acc = fma(w·scale, q, acc + w·bias)`
 /// per row); ours pool the dequantized values unfused. Per element, the
@@ -109,6 +109,48 @@ fn table_case<F: Quantize>(case: &str, rows: usize, dim: usize, c: &mut Counts) 
             &got,
             &lookup,
         );
+    }
+    c.tables += 1;
+    c.elements += rows * dim;
+    c.quant_bytes += q.len();
+}
+
+/// One dequantize-only table case (the GGUF K-quants, random valid blocks
+/// dequantized by gguf-py): our dequantizer and every gather path give the
+/// reference's values bit for bit, signed zeros included.
+fn deq_case<F: Format<Unit = u8> + GatherInto<f32>>(
+    case: &str,
+    rows: usize,
+    dim: usize,
+    c: &mut Counts,
+) {
+    let fmt = F::NAME;
+    let q = read(fmt, &format!("{case}.q"));
+    let deq = f32s(&read(fmt, &format!("{case}.deq.f32")));
+    assert_eq!(deq.len(), rows * dim, "{fmt}/{case}");
+    assert_eq!(q.len(), rows * F::row_units(dim).unwrap(), "{fmt}/{case}");
+    let table = Table::<F>::from_bytes(&q, dim).unwrap();
+    let mut got = vec![0.0f32; rows * dim];
+    dequantize(table, &mut got).unwrap();
+    assert_same::<f32>(
+        &format!("{fmt}/{case} dequantize"),
+        Isa::Portable,
+        &got,
+        &deq,
+    );
+    let idx: Vec<u32> = (0..rows as u32).rev().chain(0..rows as u32).collect();
+    let want: Vec<f32> = idx
+        .iter()
+        .flat_map(|&r| {
+            deq[r as usize * dim..(r as usize + 1) * dim]
+                .iter()
+                .copied()
+        })
+        .collect();
+    for k in kernels() {
+        let mut out = vec![0.0f32; want.len()];
+        k.gather(table, &idx, &mut out).unwrap();
+        assert_same::<f32>(&format!("{fmt}/{case} gather"), k.isa(), &out, &want);
     }
     c.tables += 1;
     c.elements += rows * dim;
@@ -230,13 +272,21 @@ fn golden_vectors() {
                     "q8_0" => $call::<Q8_0>($($arg),*),
                     "q4_0" => $call::<Q4_0>($($arg),*),
                     _ => {
-                        // GGUF K-quants: not implemented yet (a later issue).
                         *skipped.entry(fmt.to_string()).or_default() += 1;
                     }
                 }
             };
         }
         match kind {
+            // GGUF K-quants: dequantize only (no input, no quantizer).
+            "table" if fmt == "q4_k" || fmt == "q6_k" => {
+                let (rows, dim): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+                if fmt == "q4_k" {
+                    deq_case::<Q4_K>(case, rows, dim, c);
+                } else {
+                    deq_case::<Q6_K>(case, rows, dim, c);
+                }
+            }
             "table" => {
                 let (rows, dim): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
                 dims.insert((fmt.to_string(), case.to_string()), dim);
@@ -257,6 +307,14 @@ fn golden_vectors() {
              largest PyTorch difference {:.3} · 2^-24 of the terms' absolute sum",
             c.tables, c.elements, c.quant_bytes, c.bags, c.bag_elements, c.worst
         );
+    }
+    assert!(skipped.is_empty(), "formats without a check: {skipped:?}");
+    for fmt in ["q4_k", "q6_k"] {
+        let c = counts
+            .get(fmt)
+            .unwrap_or_else(|| panic!("no golden tables for {fmt}"));
+        assert!(c.tables >= 3, "{fmt}: only {} golden tables", c.tables);
+        assert!(c.elements >= 2304, "{fmt}: only {} elements", c.elements);
     }
     for fmt in ["rowwise8", "rowwise4", "rowwise2", "q8_0", "q4_0"] {
         let c = counts

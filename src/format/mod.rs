@@ -14,6 +14,7 @@ pub use half::{bf16, f16};
 use crate::Error;
 
 mod float;
+pub(crate) mod kquants;
 pub(crate) mod quantized;
 
 /// The crate-private side of a format: decoding rows, for the portable path
@@ -111,7 +112,8 @@ pub(crate) mod sealed {
 /// float formats.
 pub trait Format: codec::Codec + Copy + Debug + Send + Sync + 'static {
     /// A short lowercase name, as in error messages: `f32`, `f16`, `bf16`,
-    /// and the quantized `rowwise8`, `rowwise4`, `rowwise2`, `q8_0`, `q4_0`.
+    /// and the quantized `rowwise8`, `rowwise4`, `rowwise2`, `q8_0`, `q4_0`,
+    /// `q4_k`, `q6_k`.
     const NAME: &'static str;
 
     /// Units in one row of `dim` values.

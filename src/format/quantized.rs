@@ -43,7 +43,7 @@ pub(crate) fn f16_bits_to_f32(h: u16) -> f32 {
 /// # Safety
 /// `p` is valid for 2 reads; the CPU has `V`'s ISA.
 #[inline(always)]
-unsafe fn splat_f16<V: Vector>(p: *const u8) -> V {
+pub(super) unsafe fn splat_f16<V: Vector>(p: *const u8) -> V {
     // SAFETY: the caller's guarantee; `[u8; 2]` has alignment 1.
     unsafe { V::splat_f16(u16::from_le_bytes(p.cast::<[u8; 2]>().read())) }
 }
@@ -87,7 +87,7 @@ fn f32_at(row: &[u8], at: usize) -> f32 {
 /// # Safety
 /// `p` is valid for `bytes < 16` reads.
 #[inline(always)]
-unsafe fn padded(p: *const u8, bytes: usize) -> [u8; 16] {
+pub(super) unsafe fn padded(p: *const u8, bytes: usize) -> [u8; 16] {
     let mut v = 0u128;
     let mut at = 0;
     // SAFETY: the pieces add up to `bytes`, so every read is below
@@ -473,19 +473,26 @@ rowwise_nbit!(Rowwise2, "rowwise2", 2, load_u2);
 /// Elements per GGUF Q8_0 / Q4_0 block.
 const QK: usize = 32;
 
-/// The row length of a block format: `dim / QK` blocks of `block_bytes`.
-fn block_row_units(name: &'static str, dim: usize, block_bytes: usize) -> Result<usize, Error> {
+/// The row length of a block format: `dim / block` blocks of
+/// `block_bytes` (`block` elements each: 32 for Q8_0/Q4_0, 256 for the
+/// K-quants).
+pub(super) fn block_row_units(
+    name: &'static str,
+    dim: usize,
+    block: usize,
+    block_bytes: usize,
+) -> Result<usize, Error> {
     if dim == 0 {
         return Err(Error::ZeroDim);
     }
-    if !dim.is_multiple_of(QK) {
+    if !dim.is_multiple_of(block) {
         return Err(Error::DimNotMultiple {
             format: name,
             dim,
-            block: QK,
+            block,
         });
     }
-    Ok(dim / QK * block_bytes)
+    Ok((dim / block).saturating_mul(block_bytes))
 }
 
 /// The f16 scale of a GGUF block quantizer, or `None` if not finite.
@@ -509,7 +516,7 @@ impl Format for Q8_0 {
     const NAME: &'static str = "q8_0";
     #[inline]
     fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, Self::BLOCK)
+        block_row_units(Self::NAME, dim, QK, Self::BLOCK)
     }
 }
 
@@ -592,7 +599,7 @@ impl Format for Q4_0 {
     const NAME: &'static str = "q4_0";
     #[inline]
     fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, Self::BLOCK)
+        block_row_units(Self::NAME, dim, QK, Self::BLOCK)
     }
 }
 
@@ -650,7 +657,7 @@ impl Q4_0 {
 /// # Safety
 /// `p` is valid for `LANES` reads; the CPU has `V`'s ISA.
 #[inline(always)]
-unsafe fn nibbles<V: Vector>(p: *const u8, low: bool) -> V {
+pub(super) unsafe fn nibbles<V: Vector>(p: *const u8, low: bool) -> V {
     // SAFETY: the caller's guarantee. The high nibble is masked in place
     // and scaled by 2^-4 (exact).
     unsafe {
