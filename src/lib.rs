@@ -57,6 +57,25 @@
 //! - `scatter_add` applies contributions in occurrence order, one rounding
 //!   to the table's type per contribution.
 //!
+//! ## The floating-point environment
+//!
+//! The above holds in the default environment (round to nearest, no
+//! flush-to-zero). A caller that changed it (C code setting MXCSR or FPCR
+//! before calling through FFI) gets:
+//!
+//! - on x86_64, conversions to and from f16/bf16 (gathers, conversions,
+//!   the f16/bf16 scatter-add's narrowing) round to nearest even whatever
+//!   MXCSR says, on every path: F16C takes its rounding as an immediate,
+//!   and the SSE2 path and scalar tails round with exact integer steps;
+//! - the arithmetic of bags and scatter-add (products, sums, divisions)
+//!   follows the current rounding mode and flush flags, identically on
+//!   every x86_64 path (the portable loops compile to the same SSE
+//!   arithmetic), so the paths still agree bit for bit (`tests/fpenv.rs`);
+//! - on aarch64 the arithmetic follows FPCR on every path too, and so does
+//!   NEON's f16 narrowing (FCVTN), while the portable path's narrowing
+//!   (`half`) always rounds to nearest: under a non-default FPCR rounding
+//!   mode, f16 results of the two paths may differ. wasm has one mode.
+//!
 //! # Crate features
 //!
 //! - `std` (default): detects the CPU's instruction sets at run time and

@@ -27,9 +27,12 @@ pub(crate) unsafe fn f16_bits_to_f32(h: __m128i) -> __m128 {
         let infnan = _mm_cmpeq_epi32(exp, shifted_exp);
         let o = _mm_add_epi32(o, _mm_and_si128(infnan, _mm_set1_epi32((128 - 16) << 23)));
         let sub = _mm_cmpeq_epi32(exp, _mm_setzero_si128());
-        let renorm = _mm_castps_si128(_mm_sub_ps(
-            _mm_castsi128_ps(_mm_add_epi32(o, _mm_set1_epi32(1 << 23))),
-            _mm_castsi128_ps(_mm_set1_epi32(113 << 23)),
+        // Zeros and subnormals: mantissa · 2^-24, both steps exact (so no
+        // rounding mode can change them: a subtraction of two equal values
+        // would give -0 when rounding down).
+        let renorm = _mm_castps_si128(_mm_mul_ps(
+            _mm_cvtepi32_ps(_mm_and_si128(h, _mm_set1_epi32(0x3ff))),
+            _mm_set1_ps(1.0 / 16_777_216.0),
         ));
         let o = _mm_or_si128(_mm_and_si128(sub, renorm), _mm_andnot_si128(sub, o));
         // NaN (exponent all ones, mantissa not zero) comes out quiet, as
@@ -65,16 +68,23 @@ pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
             _mm_and_si128(nan, nan_v),
             _mm_andnot_si128(nan, _mm_set1_epi32(0x7c00)),
         );
-        // Subnormal results: add 0.5 so the FPU rounds to a multiple of 2^-24.
+        // Subnormal results (|x| < 2^-14): |x|·2^24 rounded to an integer,
+        // nearest even. Every step is exact or an immediate-mode
+        // truncation, so the result does not depend on MXCSR's rounding
+        // mode (as F16C's immediate rounding and `half` do not): the
+        // product by 2^24 is exact (and normal), `cvttps` truncates
+        // whatever the mode, and `y - trunc(y)` is exact.
         let small = _mm_cmplt_epi32(a, _mm_set1_epi32(113 << 23));
-        let denorm_magic = _mm_set1_epi32(((127 - 15) + (23 - 10) + 1) << 23);
-        let small_v = _mm_sub_epi32(
-            _mm_castps_si128(_mm_add_ps(
-                _mm_castsi128_ps(a),
-                _mm_castsi128_ps(denorm_magic),
-            )),
-            denorm_magic,
+        let y = _mm_mul_ps(_mm_castsi128_ps(a), _mm_set1_ps(16_777_216.0));
+        let t = _mm_cvttps_epi32(y);
+        let frac = _mm_sub_ps(y, _mm_cvtepi32_ps(t));
+        let odd_t = _mm_cmpeq_epi32(_mm_and_si128(t, _mm_set1_epi32(1)), _mm_set1_epi32(1));
+        let up = _mm_or_si128(
+            _mm_castps_si128(_mm_cmpgt_ps(frac, _mm_set1_ps(0.5))),
+            _mm_and_si128(_mm_castps_si128(_mm_cmpeq_ps(frac, _mm_set1_ps(0.5))), odd_t),
         );
+        // `up` is all ones (-1) where the value rounds up.
+        let small_v = _mm_sub_epi32(t, up);
         // Normal results: rebias, round to nearest even on bit 13.
         let odd = _mm_and_si128(_mm_srli_epi32(a, 13), _mm_set1_epi32(1));
         let n = _mm_add_epi32(a, _mm_set1_epi32(((15 - 127) << 23) + 0xfff));
