@@ -43,25 +43,20 @@ use core::sync::atomic::{AtomicU8, Ordering};
 
 // The vector bodies are compiled everywhere (they are generic code), but
 // only targets with a SIMD path instantiate them.
-#[cfg_attr(
-    not(any(
-        target_arch = "x86_64",
-        target_feature = "neon",
-        target_feature = "simd128"
-    )),
-    allow(dead_code)
-)]
-pub(crate) mod generic;
+macro_rules! simd_bodies {
+    ($($item:item)*) => {$(
+        #[cfg_attr(
+            not(any(target_arch = "x86_64", target_feature = "neon", target_feature = "simd128")),
+            allow(dead_code)
+        )]
+        $item
+    )*};
+}
+simd_bodies! {
+    pub(crate) mod generic;
+    pub(crate) mod vector;
+}
 pub(crate) mod portable;
-#[cfg_attr(
-    not(any(
-        target_arch = "x86_64",
-        target_feature = "neon",
-        target_feature = "simd128"
-    )),
-    allow(dead_code)
-)]
-pub(crate) mod vector;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86_64;

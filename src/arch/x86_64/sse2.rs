@@ -81,7 +81,10 @@ pub(crate) unsafe fn f32_to_f16_bits(v: __m128) -> __m128i {
         let odd_t = _mm_cmpeq_epi32(_mm_and_si128(t, _mm_set1_epi32(1)), _mm_set1_epi32(1));
         let up = _mm_or_si128(
             _mm_castps_si128(_mm_cmpgt_ps(frac, _mm_set1_ps(0.5))),
-            _mm_and_si128(_mm_castps_si128(_mm_cmpeq_ps(frac, _mm_set1_ps(0.5))), odd_t),
+            _mm_and_si128(
+                _mm_castps_si128(_mm_cmpeq_ps(frac, _mm_set1_ps(0.5))),
+                odd_t,
+            ),
         );
         // `up` is all ones (-1) where the value rounds up.
         let small_v = _mm_sub_epi32(t, up);
