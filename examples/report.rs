@@ -6,7 +6,7 @@
 //! median of rounds.
 //!
 //! `cargo run --release --example report [group] [case-filter]`, groups
-//! `gather`, `scatter`, `bags`, `experiment`, `seed`; and
+//! `gather`, `scatter`, `bags`, `experiment`, `quantized`, `seed`; and
 //! `cargo run --release --example report -- dram`: a 1 GiB table at dims
 //! 16, 64 and 256 against a hand-written prefetching loop at several
 //! distances, and the sequential read bandwidth (about a minute); and
@@ -387,6 +387,107 @@ fn seed_case(rng: &mut Rng) {
             t_dense / t_lookup
         );
     }
+}
+
+// -------------------------------------------------------------- quantized
+
+/// One quantized gather case: a `rows × dim` table of format `F`, quantized
+/// from f32, 4096 lookups into f32, beside a copy of the f32 output bytes.
+fn quantized_gather_case<F: embedding_kernels::quantized::Quantize>(
+    rng: &mut Rng,
+    rows: usize,
+    dim: usize,
+    sets: usize,
+) {
+    use embedding_kernels::quantized::quantize;
+    let w: Vec<f32> = (0..rows * dim)
+        .map(|v| ((v * 7919) % 1999) as f32 / 999.0 - 1.0)
+        .collect();
+    let row_bytes = F::row_units(dim).unwrap();
+    let mut bytes = vec![0u8; rows * row_bytes];
+    quantize::<F>(&w, dim, &mut bytes).unwrap();
+    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
+    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
+    let turn = &std::cell::Cell::new(0);
+    let src = vec![1.0f32; LOOKUPS * dim];
+    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    let mut variants: Vec<Variant<'_>> = copies(&src, &out);
+    variants.extend(kernel_variants(|k| {
+        let (ids, out) = (&ids, &out);
+        Box::new(move || {
+            let s = next(turn, sets);
+            k.gather(t, black_box(&ids[s]), &mut out.borrow_mut())
+                .unwrap();
+        })
+    }));
+    report(
+        &format!(
+            "gather {} -> f32, {rows}x{dim} ({} MB table), {LOOKUPS} lookups (bytes: f32 output)",
+            F::NAME,
+            (rows * row_bytes) >> 20
+        ),
+        LOOKUPS * dim * 4,
+        variants,
+    );
+}
+
+/// Quantized bags: Sum of 204 bags of 20 from a `rows × 64` table of `F`
+/// (the PyTorch comparison's case), bytes counted as the f32 rows read.
+fn quantized_bags_case<F: embedding_kernels::quantized::Quantize>(rng: &mut Rng, rows: usize) {
+    use embedding_kernels::quantized::quantize;
+    let (dim, bag, n_bags) = (64, 20, 204);
+    let w: Vec<f32> = (0..rows * dim)
+        .map(|v| ((v * 7919) % 1999) as f32 / 999.0 - 1.0)
+        .collect();
+    let mut bytes = vec![0u8; rows * F::row_units(dim).unwrap()];
+    quantize::<F>(&w, dim, &mut bytes).unwrap();
+    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
+    let sets = if rows > 10_000 { 64 } else { 4 };
+    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
+    let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
+    let turn = &std::cell::Cell::new(0);
+    let src = vec![1.0f32; n_bags * bag * dim];
+    let copy = std::cell::RefCell::new(vec![0.0f32; n_bags * bag * dim]);
+    let out = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
+    let mut variants: Vec<Variant<'_>> = copies(&src, &copy);
+    variants.extend(kernel_variants(|k| {
+        let (ids, out, offsets) = (&ids, &out, &offsets);
+        Box::new(move || {
+            let s = next(turn, sets);
+            k.gather_bags(
+                t,
+                Bags::new(black_box(&ids[s]), offsets),
+                Pooling::Sum,
+                &mut out.borrow_mut(),
+            )
+            .unwrap();
+        })
+    }));
+    report(
+        &format!(
+            "bags {}: sums of {n_bags} bags of {bag}, {rows}x{dim} (bytes: f32 rows read)",
+            F::NAME
+        ),
+        n_bags * bag * dim * 4,
+        variants,
+    );
+}
+
+fn quantized_cases(rng: &mut Rng) {
+    use embedding_kernels::quantized::{Q4_0, Q8_0, Rowwise2, Rowwise4, Rowwise8};
+    quantized_gather_case::<Rowwise8>(rng, 1000, 64, 1);
+    quantized_gather_case::<Rowwise4>(rng, 1000, 64, 1);
+    quantized_gather_case::<Rowwise2>(rng, 1000, 64, 1);
+    quantized_gather_case::<Q8_0>(rng, 1000, 64, 1);
+    quantized_gather_case::<Q4_0>(rng, 1000, 64, 1);
+    for rows in [1000, 100_000] {
+        quantized_bags_case::<Rowwise8>(rng, rows);
+        quantized_bags_case::<Rowwise4>(rng, rows);
+    }
+    // DRAM: the 8-bit table (72 MB) against the f32 table (256 MB), 1M x 64.
+    quantized_gather_case::<Rowwise8>(rng, 1 << 20, 64, 256);
+    quantized_gather_case::<Q8_0>(rng, 1 << 20, 64, 256);
+    gather_case(rng, 1 << 20, 64, 256);
 }
 
 // ------------------------------------------------------------------- DRAM
@@ -950,6 +1051,9 @@ fn main() {
     if want("bags") {
         bags_case(&mut rng, 100_000, 64, 20);
         bags_case(&mut rng, 1 << 20, 64, 20);
+    }
+    if want("quantized") {
+        quantized_cases(&mut rng);
     }
     if want("seed") {
         seed_case(&mut rng);
