@@ -114,15 +114,28 @@ pub fn matmul<B: Element, C: Element>(
     check("a", a.len(), m, k)?;
     check("b", b.len(), k, n)?;
     check("c", c.len(), m, n)?;
-    for i in 0..m {
-        for j in 0..n {
-            for p in 0..k {
-                let term = a[i * k + p] * b[p * n + j].to_f32();
-                c[i * n + j] = C::from_f32(c[i * n + j].to_f32() + term);
+    accumulate(b, c, n, k, |i, p| a[i * k + p]);
+    Ok(())
+}
+
+/// `C[i][j] += Σₚ a(i, p) · B[p][j]`, term by term in order of `p`, each
+/// rounded into `C`'s type: the one loop of both products (`a` reads `A`
+/// or `Aᵀ`). `C` has `n` columns; there are `terms` values of `p`.
+fn accumulate<B: Element, C: Element>(
+    b: &[B],
+    c: &mut [C],
+    n: usize,
+    terms: usize,
+    a: impl Fn(usize, usize) -> f32,
+) {
+    for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate() {
+        for (j, y) in row.iter_mut().enumerate() {
+            for p in 0..terms {
+                let term = a(i, p) * b[p * n + j].to_f32();
+                *y = C::from_f32(y.to_f32() + term);
             }
         }
     }
-    Ok(())
 }
 
 /// `C += Aᵀ · B`: `A` is `m × k` (f32), `B` is `m × n`, `C` is `k × n`.
@@ -145,14 +158,7 @@ pub fn matmul_transposed<B: Element, C: Element>(
     check("a", a.len(), m, k)?;
     check("b", b.len(), m, n)?;
     check("c", c.len(), k, n)?;
-    for i in 0..k {
-        for j in 0..n {
-            for p in 0..m {
-                let term = a[p * k + i] * b[p * n + j].to_f32();
-                c[i * n + j] = C::from_f32(c[i * n + j].to_f32() + term);
-            }
-        }
-    }
+    accumulate(b, c, n, m, |i, p| a[p * k + i]);
     Ok(())
 }
 
