@@ -24,11 +24,16 @@ pub enum Error {
         dim: usize,
     },
     /// Bytes handed to `from_bytes` do not start at a multiple of the
-    /// element's alignment.
+    /// format's alignment. Keep them in an [`Aligned`](crate::Aligned)
+    /// (a `static`, `include_bytes!`), or copy them into a `Vec` of the
+    /// element type.
     Misaligned {
-        /// The address of the first byte.
-        addr: usize,
-        /// The alignment the element type needs.
+        /// The format's name (`Format::NAME`).
+        format: &'static str,
+        /// How far past a multiple of `align` the bytes start (their
+        /// address modulo `align`, never 0).
+        offset: usize,
+        /// The alignment the format's unit needs, in bytes.
         align: usize,
     },
     /// A byte length that is not a whole number of rows.
@@ -156,9 +161,16 @@ impl fmt::Display for Error {
             Error::TableLength { len, dim } => {
                 write!(f, "table has {len} elements, not a multiple of dim {dim}")
             }
-            Error::Misaligned { addr, align } => write!(
+            Error::Misaligned {
+                format,
+                offset,
+                align,
+            } => write!(
                 f,
-                "table bytes start at {addr:#x}, not aligned to {align} bytes"
+                "{format} table bytes start {offset} byte{} past a multiple of {align}, \
+                 the alignment {format} needs: start them at a multiple of {align} \
+                 (embedding_kernels::Aligned for a static or include_bytes!) or copy them into a Vec<{format}>",
+                if offset == 1 { "" } else { "s" }
             ),
             Error::ByteLength { len, row_bytes } => write!(
                 f,

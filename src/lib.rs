@@ -109,7 +109,7 @@ pub use bags::{Bags, Pooling};
 pub use error::Error;
 pub use format::{Element, Format, GatherInto, Index, bf16, f16};
 pub use kernels::Kernels;
-pub use table::{Table, TableMut};
+pub use table::{Aligned, Table, TableMut};
 
 /// Looks rows up: `out[i·dim .. (i+1)·dim] = table.row(indices[i])`, on the
 /// fastest path this CPU has.

@@ -391,21 +391,24 @@ fn from_bytes_checks_alignment_length_and_dim() {
     assert_eq!(
         Table::<f32>::from_bytes(&bytes[1..13], 3).err(),
         Some(Error::Misaligned {
-            addr: base + 1,
+            format: "f32",
+            offset: 1,
             align: 4
         })
     );
     assert_eq!(
         Table::<f32>::from_bytes(&bytes[2..14], 3).err(),
         Some(Error::Misaligned {
-            addr: base + 2,
+            format: "f32",
+            offset: 2,
             align: 4
         })
     );
     assert_eq!(
         Table::<f16>::from_bytes(&bytes[1..7], 3).err(),
         Some(Error::Misaligned {
-            addr: base + 1,
+            format: "f16",
+            offset: 1,
             align: 2
         })
     );
@@ -438,11 +441,11 @@ fn from_bytes_checks_alignment_length_and_dim() {
     );
     // Mutable too.
     let mut b = Aligned([0u8; 64]);
-    let addr = b.0.as_ptr() as usize;
     assert_eq!(
         TableMut::<f32>::from_bytes(&mut b.0[1..13], 3).err(),
         Some(Error::Misaligned {
-            addr: addr + 1,
+            format: "f32",
+            offset: 1,
             align: 4
         })
     );
@@ -456,6 +459,41 @@ fn from_bytes_checks_alignment_length_and_dim() {
     let mut t = TableMut::<f32>::from_bytes(&mut b.0[..24], 2).unwrap();
     embedding_kernels::scatter_add(&mut t, &[1u8], &[1.0, 2.0], 1.0).unwrap();
     assert_eq!(&b.0[8..16], &[0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+}
+
+/// The crate's own `Aligned`, as a `static` of any length, as the docs show it.
+static STATIC_TABLE: &embedding_kernels::Aligned<[u8]> =
+    &embedding_kernels::Aligned([7; 3 * 5 * 4]);
+
+#[test]
+fn aligned_statics_and_rows_of_arrays() {
+    assert!((STATIC_TABLE.0.as_ptr() as usize).is_multiple_of(64));
+    let t = Table::<f32>::from_bytes(&STATIC_TABLE.0, 5).unwrap();
+    assert_eq!((t.rows(), t.dim()), (3, 5));
+    // One byte in: the offset, not the address.
+    assert_eq!(
+        Table::<bf16>::from_bytes(&STATIC_TABLE[1..11], 5).err(),
+        Some(Error::Misaligned {
+            format: "bf16",
+            offset: 1,
+            align: 2
+        })
+    );
+    // Rows of arrays, and the zero-width array's error.
+    let rows = [[1.0f32, 2.0], [3.0, 4.0]];
+    let t = Table::from_rows(&rows).unwrap();
+    assert_eq!((t.rows(), t.dim(), t.row(1)), (2, 2, Some(&[3.0, 4.0][..])));
+    let empty: [[f16; 0]; 3] = [[]; 3];
+    assert_eq!(Table::from_rows(&empty).err(), Some(Error::ZeroDim));
+    let mut rows = vec![[0.0f32; 3]; 2];
+    let mut t = TableMut::from_rows_mut(&mut rows).unwrap();
+    embedding_kernels::scatter_add(&mut t, &[1u16], &[1.0, 2.0, 3.0], 2.0).unwrap();
+    assert_eq!(rows, [[0.0; 3], [2.0, 4.0, 6.0]]);
+    let mut empty: [[f32; 0]; 1] = [[]];
+    assert_eq!(
+        TableMut::from_rows_mut(&mut empty).err(),
+        Some(Error::ZeroDim)
+    );
 }
 
 #[test]
@@ -485,10 +523,13 @@ fn every_error_displays_its_numbers() {
         ),
         (
             Error::Misaligned {
-                addr: 0x1001,
+                format: "f32",
+                offset: 3,
                 align: 4,
             },
-            "0x1001, not aligned to 4",
+            "f32 table bytes start 3 bytes past a multiple of 4, the alignment f32 needs: \
+             start them at a multiple of 4 (embedding_kernels::Aligned for a static or \
+             include_bytes!) or copy them into a Vec<f32>",
         ),
         (
             Error::ByteLength {
