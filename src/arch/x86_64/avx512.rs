@@ -143,12 +143,28 @@ impl Vector for V {
     }
     #[inline(always)]
     unsafe fn max_nan(self, x: Self) -> Self {
+        #[cfg(not(miri))]
         // SAFETY: see above. `vmaxps(x, acc)` keeps a NaN accumulator; a NaN
         // `x` is moved in after under its mask.
         unsafe {
             let m = _mm512_max_ps(x.0, self.0);
             let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x.0, x.0);
             V(_mm512_mask_mov_ps(m, nan, x.0))
+        }
+        #[cfg(miri)]
+        // SAFETY: see above. Miri cannot interpret the 512-bit `vmaxps`
+        // and compare: the two 256-bit halves go through the AVX2 path's
+        // `max_nan` (the same rule), via memory.
+        unsafe {
+            use super::avx2::V as V8;
+            let (mut a, mut b) = ([0f32; 16], [0f32; 16]);
+            _mm512_storeu_ps(a.as_mut_ptr(), self.0);
+            _mm512_storeu_ps(b.as_mut_ptr(), x.0);
+            for h in [0, 8] {
+                let m = V8::load(a.as_ptr().add(h)).max_nan(V8::load(b.as_ptr().add(h)));
+                m.store(a.as_mut_ptr().add(h));
+            }
+            V(_mm512_loadu_ps(a.as_ptr()))
         }
     }
     #[inline(always)]
