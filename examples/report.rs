@@ -1058,5 +1058,5 @@ fn main() {
     if want("seed") {
         seed_case(&mut rng);
     }
-    let _ = (gather_bags::<f32, u32>, scatter_add::<f32, u32>);
+    let _ = (gather_bags::<f32, u32, u32>, scatter_add::<f32, u32>);
 }

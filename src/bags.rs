@@ -10,17 +10,34 @@ use crate::Index;
 /// There are `offsets.len() - 1` bags. Offsets must start at 0, never
 /// decrease, and end at `indices.len()`; this is checked by every call that
 /// takes `Bags`, not here.
+///
+/// The offsets have an index type of their own, `O` (any of the
+/// [`Index`] types, the indices' type unless said otherwise): `i64`
+/// token ids cut by `usize` offsets are fine.
+///
+/// ```
+/// use embedding_kernels::{Bags, Pooling, Table, gather_bags};
+///
+/// let w = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3 rows × 2
+/// let ids: Vec<i64> = vec![2, 0, 1];
+/// let offsets: Vec<usize> = vec![0, 2, 3]; // bags [2, 0] and [1]
+/// let mut out = [0.0f32; 2 * 2];
+/// gather_bags(Table::new(&w, 2)?, Bags::new(&ids, &offsets), Pooling::Sum, &mut out)?;
+/// assert_eq!(out, [6.0, 8.0, 3.0, 4.0]);
+/// # Ok::<(), embedding_kernels::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Bags<'a, I: Index> {
+pub struct Bags<'a, I: Index, O: Index = I> {
     indices: &'a [I],
-    offsets: &'a [I],
+    offsets: &'a [O],
     weights: Option<&'a [f32]>,
 }
 
-impl<'a, I: Index> Bags<'a, I> {
-    /// Bags over `indices` cut by `offsets` (`bags + 1` of them), unweighted.
+impl<'a, I: Index, O: Index> Bags<'a, I, O> {
+    /// Bags over `indices` cut by `offsets` (`bags + 1` of them, of any
+    /// index type), unweighted.
     #[inline]
-    pub fn new(indices: &'a [I], offsets: &'a [I]) -> Self {
+    pub fn new(indices: &'a [I], offsets: &'a [O]) -> Self {
         Bags {
             indices,
             offsets,
@@ -45,7 +62,7 @@ impl<'a, I: Index> Bags<'a, I> {
 
     /// The offsets.
     #[inline]
-    pub fn offsets(&self) -> &'a [I] {
+    pub fn offsets(&self) -> &'a [O] {
         self.offsets
     }
 

@@ -164,17 +164,17 @@ impl Kernels {
     /// # Errors
     /// As [`crate::gather_bags`].
     #[inline]
-    pub fn gather_bags<T: Format, I: Index>(
+    pub fn gather_bags<T: Format, I: Index, O: Index>(
         &self,
         table: Table<'_, T>,
-        bags: Bags<'_, I>,
+        bags: Bags<'_, I, O>,
         pooling: Pooling,
         out: &mut [f32],
     ) -> Result<(), Error> {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.run(BagsJob::<T, I> {
+        self.run(BagsJob::<T, I, O> {
             table: table.as_slice(),
             stride: table.stride(),
             dim,

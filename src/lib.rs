@@ -136,6 +136,9 @@ where
 /// Pooled lookups: for each bag, its rows combined by `pooling` into one
 /// f32 row of `out` (`bags · dim` elements).
 ///
+/// The bags' offsets may have an index type other than the indices'
+/// (`Bags::new(&ids_i64, &offsets_usize)`; see [`Bags`]).
+///
 /// Sums run in index order. An empty bag gives zeros in every mode. A
 /// weighted Mean or SqrtN bag whose divisor is zero gives zeros.
 ///
@@ -151,9 +154,9 @@ where
 ///
 /// On error `out` is untouched.
 #[inline]
-pub fn gather_bags<T: Format, I: Index>(
+pub fn gather_bags<T: Format, I: Index, O: Index>(
     table: Table<'_, T>,
-    bags: Bags<'_, I>,
+    bags: Bags<'_, I, O>,
     pooling: Pooling,
     out: &mut [f32],
 ) -> Result<(), Error> {

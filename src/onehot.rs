@@ -69,7 +69,11 @@ pub fn one_hot<I: Index>(indices: &[I], rows: usize, out: &mut [f32]) -> Result<
 /// Bad offsets and weights as [`gather_bags`](crate::gather_bags);
 /// [`Error::MatrixLength`] (`"out"`) unless `out.len() == bags · rows`;
 /// [`Error::IndexOutOfRange`]. `out` is untouched on error.
-pub fn multi_hot<I: Index>(bags: Bags<'_, I>, rows: usize, out: &mut [f32]) -> Result<(), Error> {
+pub fn multi_hot<I: Index, O: Index>(
+    bags: Bags<'_, I, O>,
+    rows: usize,
+    out: &mut [f32],
+) -> Result<(), Error> {
     let n = bags.indices().len();
     if let Some(w) = bags.weights()
         && w.len() != n

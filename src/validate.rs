@@ -128,8 +128,8 @@ pub(crate) fn weights(weights: Option<&[f32]>, pooling: Pooling, n: usize) -> Re
 
 /// Checks everything about a `gather_bags` call but the table itself and
 /// the index range (which the caller checks with its ISA's fold).
-pub(crate) fn bags<I: Index>(
-    bags: &Bags<'_, I>,
+pub(crate) fn bags<I: Index, O: Index>(
+    bags: &Bags<'_, I, O>,
     pooling: Pooling,
     dim: usize,
     out_len: usize,

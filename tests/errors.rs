@@ -601,3 +601,82 @@ fn every_error_displays_its_numbers() {
         let _: &dyn core::error::Error = &e;
     }
 }
+
+/// Offsets of an index type other than the indices' (`i64` ids cut by
+/// `usize` offsets, …): the same bits as offsets of the indices' own type,
+/// on every path; bad offsets reported with their own values.
+#[test]
+fn offsets_of_their_own_index_type() {
+    use embedding_kernels::{Index, Kernels};
+    fn pooled<I: Index, O: Index>(k: &Kernels, bags: Bags<'_, I, O>, pooling: Pooling) -> Vec<u32> {
+        let t = table();
+        let mut out = vec![0.0f32; 3 * DIM];
+        k.gather_bags(Table::new(&t, DIM).unwrap(), bags, pooling, &mut out)
+            .unwrap();
+        out.iter().map(|x| x.to_bits()).collect()
+    }
+    fn check<I: Index, O: Index>(ids: &[I], offsets: &[O], same_type: &[I]) {
+        for k in kernels() {
+            for pooling in [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max] {
+                assert_eq!(
+                    pooled(&k, Bags::new(ids, offsets), pooling),
+                    pooled(&k, Bags::new(ids, same_type), pooling),
+                    "{pooling:?} on {}",
+                    k.isa()
+                );
+            }
+        }
+        // The oracle takes them too.
+        let (mut mixed, mut same) = (vec![0.0f32; 3 * ROWS], vec![0.0f32; 3 * ROWS]);
+        embedding_kernels::onehot::multi_hot(Bags::new(ids, offsets), ROWS, &mut mixed).unwrap();
+        embedding_kernels::onehot::multi_hot(Bags::new(ids, same_type), ROWS, &mut same).unwrap();
+        assert_eq!(mixed, same);
+    }
+    macro_rules! offsets_as {
+        ($i:ty: $($o:ty),*) => {$(
+            check(&[4 as $i, 0, 2, 2, 1], &[0 as $o, 2, 2, 5], &[0 as $i, 2, 2, 5]);
+        )*};
+    }
+    offsets_as!(i64: u8, u16, u32, u64, usize, i32);
+    offsets_as!(u8: u16, u32, u64, usize, i32, i64);
+    offsets_as!(u32: usize, i64);
+    // Errors carry the offsets' values, whatever their type.
+    let t = table();
+    let mut out = [0.0f32; 2 * DIM];
+    let ids = [0u8, 1, 2];
+    for k in kernels() {
+        let mut run = |offsets: &[i64]| {
+            k.gather_bags(
+                Table::new(&t, DIM).unwrap(),
+                Bags::new(&ids, offsets),
+                Pooling::Sum,
+                &mut out,
+            )
+        };
+        assert_eq!(
+            run(&[0, -1, 3]),
+            Err(Error::OffsetOutOfRange {
+                position: 1,
+                value: -1,
+                len: 3
+            })
+        );
+        assert_eq!(
+            run(&[0, 1 << 40, 3]),
+            Err(Error::OffsetOutOfRange {
+                position: 1,
+                value: 1 << 40,
+                len: 3
+            })
+        );
+        assert_eq!(
+            run(&[0, 2, 1]),
+            Err(Error::OffsetsDecreasing {
+                position: 2,
+                value: 1,
+                previous: 2
+            })
+        );
+    }
+    assert_eq!(out, [0.0; 2 * DIM]);
+}

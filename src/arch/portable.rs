@@ -41,7 +41,9 @@ pub(crate) fn gather_decode<C: Codec, I: Index>(
 }
 
 /// Pooled lookups over CSR bags.
-pub(crate) fn bags<C: Codec, I: Index>(job: crate::arch::generic::bags::Bags<'_, C, I>) {
+pub(crate) fn bags<C: Codec, I: Index, O: Index>(
+    job: crate::arch::generic::bags::Bags<'_, C, I, O>,
+) {
     let crate::arch::generic::bags::Bags {
         table,
         stride,

@@ -10,28 +10,29 @@ use crate::{Index, Pooling};
 
 /// A validated `gather_bags` call: CSR offsets in order and within the
 /// indices, one weight per index (none with Max), `out` of `bags · dim`,
-/// every index a row of `table` (`stride` units per row).
-pub(crate) struct Bags<'a, T: Codec, I> {
+/// every index a row of `table` (`stride` units per row). The offsets have
+/// their own index type, `O`.
+pub(crate) struct Bags<'a, T: Codec, I, O> {
     pub table: &'a [T::Unit],
     pub stride: usize,
     pub dim: usize,
     pub indices: &'a [I],
-    pub offsets: &'a [I],
+    pub offsets: &'a [O],
     pub weights: Option<&'a [f32]>,
     pub pooling: Pooling,
     pub out: &'a mut [f32],
 }
 
-impl<T: Codec, I: Index> Job for Bags<'_, T, I> {
+impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
     type Output = ();
     #[inline(always)]
     fn portable(self) {
-        portable::bags::<T, I>(self)
+        portable::bags::<T, I, O>(self)
     }
     #[inline(always)]
     unsafe fn simd<V: Vector>(self) {
         // SAFETY: the job's contract (validated inputs, the ISA present).
-        unsafe { bags::<V, T, I>(self) }
+        unsafe { bags::<V, T, I, O>(self) }
     }
 }
 
@@ -127,7 +128,7 @@ unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
 /// # Safety
 /// The module's contract (`arch::generic`).
 #[inline(always)]
-pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index>(job: Bags<'_, C, I>) {
+pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_, C, I, O>) {
     let Bags {
         table,
         stride,
