@@ -309,7 +309,7 @@ pub fn dequantize<F: crate::GatherInto<f32>>(
     }
     let kernels = Kernels::best();
     let mut idx = [0usize; CHUNK];
-    for (c, o) in out.chunks_mut(CHUNK * dim).enumerate() {
+    for (c, o) in out.chunks_mut(CHUNK.saturating_mul(dim)).enumerate() {
         let n = o.len() / dim;
         for (k, i) in idx[..n].iter_mut().enumerate() {
             *i = c * CHUNK + k;

@@ -142,7 +142,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
     let l = V::LANES;
     let base = table.as_ptr();
     let max = pooling == Pooling::Max;
-    let row_bytes = stride * core::mem::size_of::<C::Unit>();
+    let row_bytes = stride.saturating_mul(core::mem::size_of::<C::Unit>());
     let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
     let bags = offsets.len() - 1;
     for b in 0..bags {

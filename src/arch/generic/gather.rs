@@ -75,7 +75,7 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
     idx: &[I],
     out: &mut [T],
 ) {
-    let row_bytes = stride * core::mem::size_of::<T>();
+    let row_bytes = stride.saturating_mul(core::mem::size_of::<T>());
     let src = table.as_ptr().cast::<u8>();
     let dst = out.as_mut_ptr().cast::<u8>();
     let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
@@ -198,7 +198,7 @@ unsafe fn decode_dim<V: Vector, C: Codec, I: Index, const D: usize>(
     let dim = if D == 0 { dim } else { D };
     let src = table.as_ptr();
     let dst = out.as_mut_ptr();
-    let row_bytes = stride * core::mem::size_of::<C::Unit>();
+    let row_bytes = stride.saturating_mul(core::mem::size_of::<C::Unit>());
     let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
     let base = src.cast::<u8>();
     for_rows!(V, idx, base, row_bytes, prefetch, |i, r| {

@@ -148,7 +148,7 @@ unsafe fn scatter_add_dim<V: Vector, T: Element, I: Index, const D: usize>(
     let prefetch = core::mem::size_of_val(table) >= PREFETCH_MIN_TABLE_BYTES;
     let t = table.as_mut_ptr();
     let g = grad.as_ptr();
-    let row_bytes = dim * core::mem::size_of::<T>();
+    let row_bytes = dim.saturating_mul(core::mem::size_of::<T>());
     // SAFETY: the trampoline guarantees the ISA.
     let s = unsafe { V::splat(scale) };
     let base = t.cast_const().cast::<u8>();

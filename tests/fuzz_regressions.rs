@@ -1,0 +1,130 @@
+//! Regression tests for what the cargo-fuzz targets (`fuzz/`) found, each
+//! with its exact input and exact expected result, on every path.
+//!
+//! All five findings were the same kind of bug: a row width whose byte
+//! size (`dim · size_of(unit)`, a GGUF row's `dim/32 · 34`, dequantize's
+//! `256 · dim`) does not fit in `usize`, on a table with no rows and a call
+//! with nothing to do. Such a call is valid (`Table::new(&[], usize::MAX)`
+//! is a 0-row table) and must return `Ok`; it panicked with "attempt to
+//! multiply with overflow" wherever overflow checks are on (debug builds,
+//! this crate's test profile), and `dequantize` panicked in release builds
+//! too ("chunk size must be non-zero": `256 · 2^56` wraps to 0). The
+//! products now saturate; a saturated size is never that of a real row.
+
+mod common;
+
+use common::kernels;
+use embedding_kernels::quantized::{Q8_0, Rowwise2, Rowwise4, Rowwise8};
+use embedding_kernels::quantized::{dequantize, quantize};
+use embedding_kernels::{
+    Bags, Format, GatherInto, Pooling, Table, TableMut, bf16, f16, gather, gather_bags, scatter_add,
+};
+
+/// Row widths whose byte size overflows `usize` for 2- and 4-byte units,
+/// as the fuzzer drew them (`usize::MAX`, `2^62`, `2^63`).
+const HUGE: [usize; 3] = [usize::MAX, 1 << 62, 1 << 63];
+
+/// Same-type and widening gathers of nothing from a 0-row table with a
+/// huge dim: `Ok`, nothing written (fuzz target `gather`; it panicked in
+/// `generic::gather::copy` and `decode_dim`, `stride * size_of::<T>()`).
+#[test]
+fn gather_of_nothing_with_a_huge_dim() {
+    fn check<T: GatherInto<O> + embedding_kernels::Element, O: embedding_kernels::Element>() {
+        for dim in HUGE {
+            let table = Table::<T>::new(&[], dim).unwrap();
+            assert_eq!(table.rows(), 0);
+            let mut out: [O; 0] = [];
+            for k in kernels() {
+                assert_eq!(
+                    k.gather(table, &[] as &[u32], &mut out),
+                    Ok(()),
+                    "{}",
+                    k.isa()
+                );
+            }
+            assert_eq!(gather(table, &[] as &[i64], &mut out), Ok(()));
+        }
+    }
+    check::<f32, f32>();
+    check::<f16, f16>();
+    check::<bf16, bf16>();
+    check::<f16, f32>();
+    check::<bf16, f32>();
+}
+
+/// Bags over a 0-row table with a huge dim: zero bags (offsets `[0]`), `Ok`
+/// (fuzz target `gather_bags`; it panicked in `generic::bags`,
+/// `stride * size_of::<C::Unit>()`).
+#[test]
+fn bags_of_nothing_with_a_huge_dim() {
+    for dim in HUGE {
+        let t32 = Table::<f32>::new(&[], dim).unwrap();
+        let t16 = Table::<f16>::new(&[], dim).unwrap();
+        for pooling in [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max] {
+            let bags = Bags::new(&[] as &[u32], &[0u32]);
+            for k in kernels() {
+                assert_eq!(k.gather_bags(t32, bags, pooling, &mut []), Ok(()));
+                assert_eq!(k.gather_bags(t16, bags, pooling, &mut []), Ok(()));
+            }
+            assert_eq!(gather_bags(t32, bags, pooling, &mut []), Ok(()));
+        }
+    }
+}
+
+/// Scatter-add of nothing into a 0-row table with a huge dim: `Ok` (fuzz
+/// target `scatter_add`; it panicked in `generic::scatter`,
+/// `dim * size_of::<T>()`).
+#[test]
+fn scatter_add_of_nothing_with_a_huge_dim() {
+    for dim in HUGE {
+        for k in kernels() {
+            let mut t = TableMut::<f32>::new(&mut [], dim).unwrap();
+            assert_eq!(k.scatter_add(&mut t, &[] as &[u8], &[], 1.0), Ok(()));
+            let mut t = TableMut::<bf16>::new(&mut [], dim).unwrap();
+            assert_eq!(k.scatter_add(&mut t, &[] as &[u8], &[], 1.0), Ok(()));
+        }
+        let mut t = TableMut::<f16>::new(&mut [], dim).unwrap();
+        assert_eq!(scatter_add(&mut t, &[] as &[usize], &[], -2.0), Ok(()));
+    }
+}
+
+/// GGUF Q8_0's row length for a dim near `usize::MAX` saturates
+/// instead of overflowing: the empty byte slice is a 0-row table (fuzz
+/// target `gather_quantized`; it panicked in `block_row_units`,
+/// `dim / block * block_bytes`).
+#[test]
+fn block_formats_with_a_huge_dim() {
+    fn check<F: Format<Unit = u8> + GatherInto<f32>>(dim: usize) {
+        assert_eq!(F::row_units(dim), Ok(usize::MAX), "{}", F::NAME);
+        let table = Table::<F>::from_bytes(&[], dim).unwrap();
+        assert_eq!((table.rows(), table.dim()), (0, dim), "{}", F::NAME);
+        for k in kernels() {
+            assert_eq!(k.gather(table, &[] as &[u16], &mut []), Ok(()));
+        }
+        assert_eq!(dequantize(table, &mut []), Ok(()));
+    }
+    // A multiple of 32 whose rows would need more than usize::MAX bytes:
+    // 34-byte blocks of 32 values (Q4_0's 18 bytes, Q4_K's 144 and Q6_K's
+    // 210 per 256 never exceed the dim itself).
+    check::<Q8_0>(usize::MAX - 31);
+    // The smallest such dim.
+    check::<Q8_0>((usize::MAX / 34 + 1) * 32);
+    assert_eq!(quantize::<Q8_0>(&[], usize::MAX - 31, &mut []), Ok(()));
+}
+
+/// `dequantize` of a 0-row table whose dim times its 256-row chunk
+/// overflows: `Ok` (fuzz targets `quantize` and `gather_quantized`). At
+/// `dim = 2^56` the chunk length `256 · dim` wrapped to 0 in release builds
+/// and `chunks_mut(0)` panicked there too.
+#[test]
+fn dequantize_of_nothing_with_a_huge_dim() {
+    for dim in [1usize << 56, 1 << 62, usize::MAX] {
+        let t8 = Table::<Rowwise8>::from_bytes(&[], dim).unwrap();
+        assert_eq!(dequantize(t8, &mut []), Ok(()));
+        let t4 = Table::<Rowwise4>::from_bytes(&[], dim).unwrap();
+        assert_eq!(dequantize(t4, &mut []), Ok(()));
+        let t2 = Table::<Rowwise2>::from_bytes(&[], dim).unwrap();
+        assert_eq!(dequantize(t2, &mut []), Ok(()));
+        assert_eq!(quantize::<Rowwise8>(&[], dim, &mut []), Ok(()));
+    }
+}
