@@ -37,6 +37,17 @@
 //! # Ok::<(), embedding_kernels::Error>(())
 //! ```
 //!
+//! # Tables
+//!
+//! A [`Table`] borrows row-major data, zero-copy: [`Table::new`] from a
+//! slice and `dim`, [`Table::from_rows`] from rows held as arrays
+//! (`&[[f32; 64]]`; the same as `Table::new(rows.as_flattened(), 64)`),
+//! and [`Table::from_bytes`] from bytes, naming the format
+//! (`Table::<f32>::from_bytes`, `Table::<quantized::Q8_0>::from_bytes`).
+//! For a table in a `static` or in flash (`include_bytes!`), keep the
+//! bytes in an [`Aligned`]. [`TableMut`] is the same for
+//! [`scatter_add`].
+//!
 //! # Semantics
 //!
 //! Every path (portable, SSE2, AVX2, AVX-512, NEON, simd128) gives the same
