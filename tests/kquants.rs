@@ -337,8 +337,10 @@ proptest! {
 #[test]
 fn every_code_in_every_place() {
     // Q4_K: 64 blocks; block b gives 6-bit scale/min patterns from b.
+    // (Under Miri, a few blocks of each: the coverage is then partial.)
+    let (n4, n6) = if cfg!(miri) { (4u8, 4u8) } else { (64, 16) };
     let mut q4 = Vec::new();
-    for b in 0..64u8 {
+    for b in 0..n4 {
         q4.extend_from_slice(&0x3c00u16.to_le_bytes());
         q4.extend_from_slice(&0x3c00u16.to_le_bytes());
         q4.extend((0..12u8).map(|i| b.wrapping_mul(37).wrapping_add(i.wrapping_mul(91))));
@@ -346,7 +348,7 @@ fn every_code_in_every_place() {
     }
     // Q6_K: 16 blocks; every ql/qh pattern and scale from -128 to 127.
     let mut q6 = Vec::new();
-    for b in 0..16u8 {
+    for b in 0..n6 {
         q6.extend((0..128u8).map(|i| i.wrapping_mul(29).wrapping_add(b)));
         q6.extend((0..64u8).map(|i| i.wrapping_mul(53).wrapping_add(3 * b)));
         q6.extend((0..16u8).map(|i| 16 * b + i));
@@ -376,6 +378,9 @@ fn every_code_in_every_place() {
     }
     check::<Q4_K>(&q4);
     check::<Q6_K>(&q6);
+    if cfg!(miri) {
+        return;
+    }
     // The patterns reach every value: Q4_K scales and mins 0..=63 and
     // codes 0..=15; Q6_K codes 0..=63 and scales −128..=127.
     let mut seen_sc = [false; 64];
