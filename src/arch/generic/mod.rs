@@ -21,26 +21,34 @@ pub(crate) mod convert;
 pub(crate) mod gather;
 pub(crate) mod scatter;
 
-/// Rows prefetched ahead of the one being copied, on tables large enough for
-/// it to pay (see [`PREFETCH_MIN_TABLE_BYTES`]).
+/// Bytes of rows kept in flight ahead of the row being processed, on
+/// tables large enough for it to pay (see [`PREFETCH_MIN_TABLE_BYTES`]):
+/// the prefetch distance in rows is this over the row size
+/// ([`prefetch_ahead`]), so short rows look further ahead in rows.
 ///
-/// Tuned with `cargo run --release --example report -- gather 1048576` (and
-/// `scatter`, `bags`) on the 1M × 64 f32 table (256 MB, DRAM), AVX2 path,
-/// two runs each, as the ratio to the naive loop measured in the same run
-/// (2026-11-25, AMD EPYC, 2 vCPU, shared):
-///
-/// | distance | gather | scatter-add |
-/// | --- | --- | --- |
-/// | no prefetch | 1.58, 1.47 | 3.76, 2.67 |
-/// | 8 | 2.54, 2.12 | 5.73, 3.72 |
-/// | 16 | 2.65, 1.80 | 4.04, 6.43 |
-/// | 32 | 2.39, 2.64 | 6.00, 4.48 |
-///
-/// Any distance from 8 to 32 gains about 1.5× over none; the differences
-/// among them are within this machine's noise. Bags prefetch the next bag's
-/// rows instead: 1M × 64, bags of 20, three runs: 2.62, 2.41, 2.83 × naive
-/// without, 2.87, 2.57, 3.21 with.
-pub(crate) const PREFETCH_ROWS: usize = 16;
+/// Evidence: a hand-written loop that prefetches every line of the row `k`
+/// rows ahead, 1 GiB f32 table, one core, 4096 random rows (issue 9's
+/// measurements on a quiet Zen 5, best distance per dim): dim 16 best at 32
+/// rows (2 KB), dim 64 at 32–64 rows (8–16 KB; 16 rows, the previous
+/// fixed distance, gave 17–19 GB/s against 23–29), dim 256 at 8 rows
+/// (8 KB). 8 KB, clamped to 4..=64 rows, keeps each dim at or near its best
+/// (`cargo run --release --example report -- dram` measures the crate
+/// beside that yardstick at 1–16 KB).
+pub(crate) const PREFETCH_BYTES: usize = 8 << 10;
+
+/// Rows ahead to prefetch for rows of `row_bytes`: [`PREFETCH_BYTES`] of
+/// them, at least 4 and at most 64.
+#[inline(always)]
+pub(crate) const fn prefetch_ahead(row_bytes: usize) -> usize {
+    let rows = PREFETCH_BYTES / if row_bytes == 0 { 1 } else { row_bytes };
+    if rows < 4 {
+        4
+    } else if rows > 64 {
+        64
+    } else {
+        rows
+    }
+}
 
 /// Tables smaller than this are assumed to sit in cache, where a prefetch
 /// is one wasted instruction per cache line.
@@ -75,7 +83,7 @@ pub(crate) unsafe fn prefetch_row<V: Vector>(p: *const u8, bytes: usize) {
 }
 
 /// Runs `$body` with `$i` the position and `$r` its row, for each position
-/// in order, prefetching the row `PREFETCH_ROWS` ahead when `$prefetch` is
+/// in order, prefetching the row `prefetch_ahead(row_bytes)` ahead when `$prefetch` is
 /// set. A macro, not a closure: closures do not inherit the trampolines' target
 /// features, so an intrinsic inside one would not be inlined.
 ///
@@ -86,15 +94,13 @@ macro_rules! for_rows {
         let idx = $idx;
         let n = idx.len();
         let mut $i = 0;
-        if $prefetch && n > $crate::arch::generic::PREFETCH_ROWS {
-            while $i < n - $crate::arch::generic::PREFETCH_ROWS {
-                // SAFETY: `i + PREFETCH_ROWS < n`; the row it names is valid,
+        let ahead_rows = $crate::arch::generic::prefetch_ahead($row_bytes);
+        if $prefetch && n > ahead_rows {
+            while $i < n - ahead_rows {
+                // SAFETY: `i + ahead_rows < n`; the row it names is valid,
                 // so the address is inside the table.
                 unsafe {
-                    let ahead = $crate::arch::generic::row_at(
-                        idx,
-                        $i + $crate::arch::generic::PREFETCH_ROWS,
-                    );
+                    let ahead = $crate::arch::generic::row_at(idx, $i + ahead_rows);
                     $crate::arch::generic::prefetch_row::<$v>(
                         $base.add(ahead * $row_bytes),
                         $row_bytes,
