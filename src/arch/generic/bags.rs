@@ -177,46 +177,115 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
             // pass per vector was latency-bound (the sweep, Zen 5: bags
             // weighted sum at dim 32 on AVX-512, two passes of one vector,
             // 2.68× naive against AVX2's one pass of four, 3.85×).
-            match (dim - j) / l {
-                3 => bag_block::<V, C, I, 3>(base, stride, dim, bag, w, max, div, j, o, 0),
-                2 => bag_block::<V, C, I, 2>(base, stride, dim, bag, w, max, div, j, o, 0),
-                1 => bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0),
-                _ => {}
-            }
-            j += (dim - j) / l * l;
-            if j < dim {
-                if super::partial_loads::<V>() || C::PARTIAL_TAIL {
-                    bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
-                } else {
-                    // Scalar columns (see `partial_loads`), the same
-                    // arithmetic in the same order as the vector lanes.
-                    for c in j..dim {
-                        let value = |t: usize| {
-                            let r = row_at(bag, t);
-                            C::value(core::slice::from_raw_parts(base.add(r * stride), stride), c)
-                        };
-                        let mut acc = value(0);
-                        if max {
-                            for t in 1..bag.len() {
-                                acc = crate::bags::max_nan(acc, value(t));
-                            }
-                        } else if let Some(w) = w {
-                            acc *= *w.get_unchecked(0);
-                            for t in 1..bag.len() {
-                                acc += *w.get_unchecked(t) * value(t);
-                            }
-                        } else {
-                            for t in 1..bag.len() {
-                                acc += value(t);
-                            }
-                        }
-                        if let Some(d) = div {
-                            acc = if d == 0.0 { 0.0 } else { acc / d };
-                        }
-                        *o.add(c) = acc;
-                    }
+            bag_tail::<V, V, C, I>(base, stride, dim, bag, w, max, div, j, o);
+        }
+    }
+}
+
+/// Columns `j..dim` of a bag, after the blocks of four vectors: the last
+/// one to three whole `V` vectors in one pass over the bag (one pass per
+/// vector was latency-bound: the sweep, Zen 5, bags weighted sum at dim 32
+/// on AVX-512, two passes of one vector, 2.68× naive against AVX2's one
+/// pass of four, 3.85×), then what is left through the next narrower
+/// vector, one partial vector where that is cheap (AVX-512's masked loads),
+/// and scalar columns last. Before this
+/// cascade the sweep measured AVX2 tails (scalar columns) at 1.5× naive
+/// against AVX-512's 5× at dims 5–7, and AVX-512's masked 8-lane tail at
+/// 4.3× against AVX2's whole vector at 5.6× at dim 8.
+///
+/// # Safety
+/// As [`bag_block`]; `j <= dim`; the CPU has `Top`'s ISA, which implies
+/// `V`'s.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(
+    base: *const C::Unit,
+    stride: usize,
+    dim: usize,
+    bag: &[I],
+    w: Option<&[f32]>,
+    max: bool,
+    div: Option<f32>,
+    mut j: usize,
+    o: *mut f32,
+) {
+    let l = V::LANES;
+    let half = <V::Half as Vector>::LANES;
+    // SAFETY: the caller's contract; every block below stays within `dim`.
+    unsafe {
+        match (dim - j) / l {
+            3 => bag_block::<V, C, I, 3>(base, stride, dim, bag, w, max, div, j, o, 0),
+            2 => bag_block::<V, C, I, 2>(base, stride, dim, bag, w, max, div, j, o, 0),
+            1 => bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0),
+            _ => {}
+        }
+        j += (dim - j) / l * l;
+        if j == dim {
+            return;
+        }
+        let cheap_partial = super::partial_loads::<Top>() || C::PARTIAL_TAIL;
+        let r = dim - j;
+        // Each pass reads the whole bag again: where a partial vector is
+        // cheap, narrower whole vectors pay only when they finish the row
+        // in one pass (r a multiple of their width).
+        if half < l && r >= half && (!cheap_partial || r.is_multiple_of(half)) {
+            bag_tail::<Top, V::Half, C, I>(base, stride, dim, bag, w, max, div, j, o);
+        } else if cheap_partial {
+            bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
+        } else if half < l {
+            bag_tail::<Top, V::Half, C, I>(base, stride, dim, bag, w, max, div, j, o);
+        } else {
+            bag_scalar_cols::<C, I>(base, stride, bag, w, max, div, j, dim, o);
+        }
+    }
+}
+
+/// Columns `j..dim` of a bag one by one, the same arithmetic in the same
+/// order as the vector lanes.
+///
+/// # Safety
+/// As [`bag_block`]; `j <= dim`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn bag_scalar_cols<C: Codec, I: Index>(
+    base: *const C::Unit,
+    stride: usize,
+    bag: &[I],
+    w: Option<&[f32]>,
+    max: bool,
+    div: Option<f32>,
+    j: usize,
+    dim: usize,
+    o: *mut f32,
+) {
+    // SAFETY: rows are validated rows of `stride` units; `t < bag.len()`
+    // (and the weights have one entry per position); `c < dim` is inside
+    // the output row.
+    unsafe {
+        for c in j..dim {
+            let value = |t: usize| {
+                let r = row_at(bag, t);
+                C::value(core::slice::from_raw_parts(base.add(r * stride), stride), c)
+            };
+            let mut acc = value(0);
+            if max {
+                for t in 1..bag.len() {
+                    acc = crate::bags::max_nan(acc, value(t));
+                }
+            } else if let Some(w) = w {
+                acc *= *w.get_unchecked(0);
+                for t in 1..bag.len() {
+                    acc += *w.get_unchecked(t) * value(t);
+                }
+            } else {
+                for t in 1..bag.len() {
+                    acc += value(t);
                 }
             }
+            if let Some(d) = div {
+                acc = if d == 0.0 { 0.0 } else { acc / d };
+            }
+            *o.add(c) = acc;
         }
     }
 }
