@@ -128,3 +128,30 @@ fn dequantize_of_nothing_with_a_huge_dim() {
         assert_eq!(quantize::<Rowwise8>(&[], dim, &mut []), Ok(()));
     }
 }
+
+/// Not a crate bug, recorded as the documented behaviour (fuzz target
+/// `quantize`): a row-wise 8-bit row whose range reaches f32's largest
+/// value quantizes (`Ok`: its scale and bias are finite, as in FBGEMM), yet
+/// its maximum dequantizes to +inf, because `scale·255 + bias` rounds past
+/// `f32::MAX` (the scale `range/255` was rounded up).
+#[test]
+fn rowwise8_row_at_the_top_of_f32_dequantizes_its_max_to_inf() {
+    let row = [7.16709e35f32, f32::MAX, 2.5521178e38];
+    let mut bytes = [0u8; 3 + 8];
+    assert_eq!(quantize::<Rowwise8>(&row, 3, &mut bytes), Ok(()));
+    let table = Table::<Rowwise8>::from_bytes(&bytes, 3).unwrap();
+    let mut out = [0.0f32; 3];
+    // Codes 0, 255, 191; f32 scale 0x7b803b37, f32 bias 0x7b0a087b (row[0]).
+    assert_eq!(bytes, [0, 255, 191, 55, 59, 128, 123, 123, 8, 10, 123]);
+    dequantize(table, &mut out).unwrap();
+    assert_eq!(
+        out.map(f32::to_bits),
+        [0x7b0a_087b, 0x7f80_0000, 0x7f3f_e265]
+    );
+    assert_eq!(out[1], f32::INFINITY);
+    for k in kernels() {
+        let mut g = [0.0f32; 3];
+        k.gather(table, &[0u8], &mut g).unwrap();
+        assert_eq!(g.map(f32::to_bits), out.map(f32::to_bits), "{}", k.isa());
+    }
+}

@@ -2,7 +2,8 @@
 //! huge, tiny, constant rows) and any output length: the documented error
 //! with the output untouched, or bytes that are deterministic, form a
 //! table, and dequantize (on every path, through `dequantize` and
-//! `gather`) to finite values within about a step of the input.
+//! `gather`) to values within about a step of the input (finite but at the
+//! very top of f32's range).
 #![no_main]
 
 use embedding_kernels::quantized::{Quantize, dequantize, quantize};
@@ -127,11 +128,17 @@ fn run<F: Quantize>(u: &mut In<'_>, unit: usize) {
         let ys = &deq[r * dim..][..dim];
         let bytes = &out[r * rb..][..rb];
         for (j, (&x, &y)) in xs.iter().zip(ys).enumerate() {
-            assert!(
-                y.is_finite(),
-                "{what}: row {r} column {j} dequantizes to {y}"
-            );
             let bound = step_bound(F::NAME, bytes, x_group(F::NAME, xs, j), dim, j);
+            if !y.is_finite() {
+                // Only at the top of f32's range: a value within its bound
+                // of x that rounds past f32::MAX (row-wise 8-bit's
+                // `scale·255 + bias`; tests/fuzz_regressions.rs).
+                assert!(
+                    y.is_infinite() && (x as f64).abs() + bound > f32::MAX as f64,
+                    "{what}: row {r} column {j} dequantizes to {y}"
+                );
+                continue;
+            }
             assert!(
                 (y as f64 - x as f64).abs() <= bound,
                 "{what}: row {r} column {j}: {x} dequantizes to {y}, more than {bound} away"
