@@ -21,8 +21,10 @@ use embedding_kernels::{
 };
 
 /// Row widths whose byte size overflows `usize` for 2- and 4-byte units,
-/// as the fuzzer drew them (`usize::MAX`, `2^62`, `2^63`).
-const HUGE: [usize; 3] = [usize::MAX, 1 << 62, 1 << 63];
+/// as the fuzzer drew them on 64-bit targets (`usize::MAX`, `2^62`, `2^63`;
+/// written relative to the width of `usize`, so that 32-bit targets such
+/// as wasm32 test the same overflow).
+const HUGE: [usize; 3] = [usize::MAX, 1 << (usize::BITS - 2), 1 << (usize::BITS - 1)];
 
 /// Same-type and widening gathers of nothing from a 0-row table with a
 /// huge dim: `Ok`, nothing written (fuzz target `gather`; it panicked in
@@ -114,11 +116,16 @@ fn block_formats_with_a_huge_dim() {
 
 /// `dequantize` of a 0-row table whose dim times its 256-row chunk
 /// overflows: `Ok` (fuzz targets `quantize` and `gather_quantized`). At
-/// `dim = 2^56` the chunk length `256 · dim` wrapped to 0 in release builds
-/// and `chunks_mut(0)` panicked there too.
+/// `dim = 2^56` (on 64-bit targets; `2^24` on 32-bit ones) the chunk length
+/// `256 · dim` wrapped to 0 in release builds and `chunks_mut(0)` panicked
+/// there too.
 #[test]
 fn dequantize_of_nothing_with_a_huge_dim() {
-    for dim in [1usize << 56, 1 << 62, usize::MAX] {
+    for dim in [
+        1usize << (usize::BITS - 8),
+        1 << (usize::BITS - 2),
+        usize::MAX,
+    ] {
         let t8 = Table::<Rowwise8>::from_bytes(&[], dim).unwrap();
         assert_eq!(dequantize(t8, &mut []), Ok(()));
         let t4 = Table::<Rowwise4>::from_bytes(&[], dim).unwrap();

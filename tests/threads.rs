@@ -8,6 +8,9 @@
 //! threads' own: they start together behind a barrier and their first call
 //! is a free function, so they race on the cached ISA choice
 //! (`Isa::best()`), which must come out the same for all of them.
+//!
+//! Not on wasm: wasm32-wasip1 has no threads (`std::thread::spawn` fails).
+#![cfg(not(target_family = "wasm"))]
 
 mod common;
 
