@@ -12,9 +12,7 @@ mod common;
 
 use common::*;
 use embedding_kernels::quantized::{Q4_K, Q6_K, dequantize};
-use embedding_kernels::{
-    Bags, Error, Format, GatherInto, Isa, Kernels, Pooling, Table, f16, onehot,
-};
+use embedding_kernels::{Error, Format, GatherInto, Isa, Table, f16};
 use proptest::prelude::*;
 
 const QK_K: usize = 256;
@@ -143,35 +141,6 @@ fn valid_blocks<F: KQuant>(rng: &mut TestRng, rows: usize, dim: usize) -> Vec<u8
     bytes
 }
 
-/// Random bags over `rows`: empty ones, repeats, weights with zeros.
-fn random_bags(rng: &mut TestRng, rows: usize, bags: usize) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
-    let mut idx = Vec::new();
-    let mut offsets = vec![0u32];
-    for _ in 0..bags {
-        let len = [0, 1, 2, 3, 5, 9][rng.below(6)];
-        for t in 0..len {
-            let r = if t > 0 && rng.below(4) == 0 {
-                idx[idx.len() - 1]
-            } else {
-                rng.below(rows) as u32
-            };
-            idx.push(r);
-        }
-        offsets.push(idx.len() as u32);
-    }
-    let weights = (0..idx.len())
-        .map(|_| match rng.below(6) {
-            0 => 0.0,
-            1 => 1.0,
-            2 => -0.5,
-            _ => rng.finite().clamp(-8.0, 8.0),
-        })
-        .collect();
-    (idx, offsets, weights)
-}
-
-const POOLINGS: [Pooling; 4] = [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max];
-
 /// The whole property for one table of valid blocks: dequantize == ggml;
 /// gather == one_hot · dequantize(W) (`==`) and == ggml's bits on every
 /// path; bags == the f32 bags of the dequantized table, bit for bit.
@@ -191,53 +160,14 @@ fn check_valid<F: KQuant>(rows: usize, dim: usize, seed: u64) {
     dequantize(table, &mut deq).unwrap();
     assert_same::<f32>(&format!("dequantize {what}"), Isa::best(), &deq, &ggml);
 
-    let n = 1 + rng.below(40);
-    let idx: Vec<u32> = (0..n).map(|_| rng.below(rows) as u32).collect();
-    let reference: Vec<f32> = idx
-        .iter()
-        .flat_map(|&r| ggml[r as usize * dim..(r as usize + 1) * dim].to_vec())
-        .collect();
-    let mut a = vec![0.0f32; n * rows];
-    onehot::one_hot(&idx, rows, &mut a).unwrap();
-    let mut oracle = vec![0.0f32; n * dim];
-    onehot::matmul(&a, &deq, &mut oracle, n, rows, dim).unwrap();
-    for k in kernels() {
-        let mut out = vec![0.0f32; n * dim];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_eq_oracle(&format!("gather {what}"), k.isa(), &out, &oracle);
-        assert_same::<f32>(&format!("gather {what}"), k.isa(), &out, &reference);
-    }
+    let idx = random_indices(&mut rng, 40, rows);
+    let oracle = one_hot_gather(&idx, &deq, rows, dim);
+    let reference = rows_of(&ggml, dim, &idx);
+    let what_gather = format!("gather {what}");
+    assert_gather_every_path(&what_gather, table, &idx, &reference, Some(&oracle));
 
     let wide = Table::new(&deq, dim).unwrap();
-    let n_bags = 1 + rng.below(10);
-    let (bidx, offsets, weights) = random_bags(&mut rng, rows, n_bags);
-    for pooling in POOLINGS {
-        for weighted in [false, true] {
-            if weighted && pooling == Pooling::Max {
-                continue;
-            }
-            let bags = Bags::new(&bidx, &offsets);
-            let bags = if weighted {
-                bags.with_weights(&weights)
-            } else {
-                bags
-            };
-            let mut want = vec![0.0f32; n_bags * dim];
-            Kernels::portable()
-                .gather_bags(wide, bags, pooling, &mut want)
-                .unwrap();
-            for k in kernels() {
-                let mut out = vec![0.0f32; n_bags * dim];
-                k.gather_bags(table, bags, pooling, &mut out).unwrap();
-                assert_same::<f32>(
-                    &format!("bags {what} {pooling:?} weighted {weighted}"),
-                    k.isa(),
-                    &out,
-                    &want,
-                );
-            }
-        }
-    }
+    assert_random_bags_every_path(&format!("bags {what}"), wide, table, &mut rng, 10, true);
 }
 
 /// Random bytes, the f16 fields of some blocks forced to NaN, ±inf, the
@@ -258,56 +188,15 @@ fn check_random_bytes<F: KQuant>(rows: usize, dim: usize, seed: u64) {
         }
     }
     let table = Table::<F>::from_bytes(&bytes, dim).unwrap();
-    let n = 1 + rng.below(30);
-    let idx: Vec<u32> = (0..n).map(|_| rng.below(rows) as u32).collect();
-    let mut want = vec![0.0f32; n * dim];
-    Kernels::portable().gather(table, &idx, &mut want).unwrap();
+    let (idx, want) = assert_random_bytes_every_path(table, &mut rng, 30, 8);
     let mut ggml = Vec::with_capacity(rows * dim);
     F::ggml(&bytes, &mut ggml);
-    let reference: Vec<f32> = idx
-        .iter()
-        .flat_map(|&r| ggml[r as usize * dim..(r as usize + 1) * dim].to_vec())
-        .collect();
     assert_same::<f32>(
         &format!("random bytes {}", F::NAME),
         Isa::Portable,
         &want,
-        &reference,
+        &rows_of(&ggml, dim, &idx),
     );
-    for k in kernels() {
-        let mut out = vec![0.0f32; n * dim];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_same::<f32>(
-            &format!("random bytes gather {}", F::NAME),
-            k.isa(),
-            &out,
-            &want,
-        );
-    }
-    let n_bags = 1 + rng.below(8);
-    let (bidx, offsets, weights) = random_bags(&mut rng, rows, n_bags);
-    for pooling in POOLINGS {
-        let bags = Bags::new(&bidx, &offsets);
-        let bags = if pooling == Pooling::Max {
-            bags
-        } else {
-            bags.with_weights(&weights)
-        };
-        let mut want = vec![0.0f32; n_bags * dim];
-        Kernels::portable()
-            .gather_bags(table, bags, pooling, &mut want)
-            .unwrap();
-        for k in kernels() {
-            let mut out = vec![0.0f32; n_bags * dim];
-            k.gather_bags(table, bags, pooling, &mut out).unwrap();
-            assert_same::<f32>(
-                &format!("random bytes bags {} {pooling:?}", F::NAME),
-                k.isa(),
-                &out,
-                &want,
-            );
-        }
-    }
 }
 
 /// Shapes: small under Miri, which interprets every instruction.
@@ -360,20 +249,12 @@ fn every_code_in_every_place() {
         let mut want = Vec::new();
         F::ggml(bytes, &mut want);
         let idx: Vec<u32> = (0..rows as u32).collect();
-        for k in kernels() {
-            let mut out = vec![0.0f32; rows * QK_K];
-            k.gather(table, &idx, &mut out).unwrap();
-            assert_same::<f32>(&format!("{} every code", F::NAME), k.isa(), &out, &want);
-        }
+        assert_gather_every_path(&format!("{} every code", F::NAME), table, &idx, &want, None);
         // And the same blocks as rows of 4 blocks (dim 1024).
         if rows.is_multiple_of(4) {
             let table = Table::<F>::from_bytes(bytes, 4 * QK_K).unwrap();
-            let mut out = vec![0.0f32; rows * QK_K];
             let idx: Vec<u32> = (0..rows as u32 / 4).collect();
-            for k in kernels() {
-                k.gather(table, &idx, &mut out).unwrap();
-                assert_same::<f32>(&format!("{} dim 1024", F::NAME), k.isa(), &out, &want);
-            }
+            assert_gather_every_path(&format!("{} dim 1024", F::NAME), table, &idx, &want, None);
         }
     }
     check::<Q4_K>(&q4);
@@ -482,71 +363,11 @@ fn errors() {
         .to_string(),
         "dim 384 is not a multiple of 256, the block size of format q6_k"
     );
-    assert_eq!(
-        Table::<Q4_K>::from_bytes(&bytes[..145], 256).unwrap_err(),
-        Error::ByteLength {
-            len: 145,
-            row_bytes: 144
-        }
-    );
-    assert_eq!(
-        Table::<Q6_K>::from_bytes(&bytes[..211], 256).unwrap_err(),
-        Error::ByteLength {
-            len: 211,
-            row_bytes: 210
-        }
-    );
-    assert_eq!(
-        Table::<Q6_K>::from_bytes(&bytes[..210], 512).unwrap_err(),
-        Error::ByteLength {
-            len: 210,
-            row_bytes: 420
-        }
-    );
+    assert_byte_length_error::<Q4_K>(&bytes[..145], 256, 144);
+    assert_byte_length_error::<Q6_K>(&bytes[..211], 256, 210);
+    assert_byte_length_error::<Q6_K>(&bytes[..210], 512, 420);
 
     // Out-of-range indices; nothing written.
-    fn out_of_range<F: Format<Unit = u8> + GatherInto<f32>>(bytes: &[u8]) {
-        let t = Table::<F>::from_bytes(bytes, 256).unwrap();
-        assert_eq!(t.rows(), 2);
-        let mut out = vec![7.0f32; 2 * 256];
-        for k in kernels() {
-            let e = k.gather(t, &[1u32, 2], &mut out).unwrap_err();
-            assert_eq!(
-                e,
-                Error::IndexOutOfRange {
-                    position: 1,
-                    value: 2,
-                    rows: 2
-                }
-            );
-            let e = k
-                .gather_bags(
-                    t,
-                    Bags::new(&[0i64, -1], &[0, 2]),
-                    Pooling::Sum,
-                    &mut out[..256],
-                )
-                .unwrap_err();
-            assert_eq!(
-                e,
-                Error::IndexOutOfRange {
-                    position: 1,
-                    value: -1,
-                    rows: 2
-                }
-            );
-            assert!(out.iter().all(|&x| x == 7.0));
-        }
-        let mut short = vec![7.0f32; 511];
-        assert_eq!(
-            dequantize(t, &mut short).unwrap_err(),
-            Error::OutputLength {
-                len: 511,
-                expected: 512
-            }
-        );
-        assert!(short.iter().all(|&x| x == 7.0));
-    }
-    out_of_range::<Q4_K>(&bytes[..288]);
-    out_of_range::<Q6_K>(&bytes);
+    assert_out_of_range_writes_nothing(Table::<Q4_K>::from_bytes(&bytes[..288], 256).unwrap());
+    assert_out_of_range_writes_nothing(Table::<Q6_K>::from_bytes(&bytes, 256).unwrap());
 }

@@ -11,9 +11,7 @@ use common::*;
 use embedding_kernels::quantized::{
     Q4_0, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, dequantize, quantize,
 };
-use embedding_kernels::{
-    Bags, Error, Format, GatherInto, Isa, Kernels, Pooling, Table, f16, onehot,
-};
+use embedding_kernels::{Error, Format, GatherInto, Isa, Kernels, Table, f16};
 use proptest::prelude::*;
 
 fn row_bytes<F: Format>(dim: usize) -> usize {
@@ -119,16 +117,8 @@ fn rowwise8_value_is_fused_on_every_path() {
         let (bytes, want) = adversarial_rowwise8(&mut rng, rows, dim);
         let table = Table::<Rowwise8>::from_bytes(&bytes, dim).unwrap();
         let idx: Vec<u32> = (0..rows as u32).collect();
-        for k in kernels() {
-            let mut out = vec![0.0f32; rows * dim];
-            k.gather(table, &idx, &mut out).unwrap();
-            assert_bits(
-                &format!("rowwise8 fused value dim {dim}"),
-                k.isa(),
-                &out,
-                &want,
-            );
-        }
+        let what = format!("rowwise8 fused value dim {dim}");
+        assert_gather_every_path(&what, table, &idx, &want, None);
         let mut deq = vec![0.0f32; rows * dim];
         dequantize(table, &mut deq).unwrap();
         assert_bits("dequantize", Isa::Portable, &deq, &want);
@@ -180,35 +170,6 @@ fn quantized<F: Quantize>(w: &[f32], dim: usize) -> Vec<u8> {
     bytes
 }
 
-/// Random bags over `rows`: empty ones, repeats, weights with zeros.
-fn random_bags(rng: &mut TestRng, rows: usize, bags: usize) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
-    let mut idx = Vec::new();
-    let mut offsets = vec![0u32];
-    for _ in 0..bags {
-        let len = [0, 1, 2, 3, 5, 9][rng.below(6)];
-        for t in 0..len {
-            let r = if t > 0 && rng.below(4) == 0 {
-                idx[idx.len() - 1]
-            } else {
-                rng.below(rows) as u32
-            };
-            idx.push(r);
-        }
-        offsets.push(idx.len() as u32);
-    }
-    let weights = (0..idx.len())
-        .map(|_| match rng.below(6) {
-            0 => 0.0,
-            1 => 1.0,
-            2 => -0.5,
-            _ => rng.finite().clamp(-8.0, 8.0),
-        })
-        .collect();
-    (idx, offsets, weights)
-}
-
-const POOLINGS: [Pooling; 4] = [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max];
-
 /// The whole property for one format on one table: gather == one_hot ·
 /// dequantize(W) on every path, every path the same bits, bags == f32 bags
 /// over the dequantized table bit for bit.
@@ -225,69 +186,20 @@ fn check_format<F: Quantize + GatherInto<f32>>(
     dequantize(table, &mut deq).unwrap();
     let wide = Table::new(&deq, dim).unwrap();
     let mut rng = TestRng(seed);
-    let n = 1 + rng.below(60);
-    let idx: Vec<u32> = (0..n).map(|_| rng.below(rows) as u32).collect();
+    let idx = random_indices(&mut rng, 60, rows);
     let what = format!("{} {rows}x{dim}", F::NAME);
 
     // The portable path, row by row, is the format's scalar value.
-    let mut reference = vec![0.0f32; n * dim];
+    let mut reference = vec![0.0f32; idx.len() * dim];
     Kernels::portable()
         .gather(table, &idx, &mut reference)
         .unwrap();
-    for (i, &r) in idx.iter().enumerate() {
-        let row = &deq[r as usize * dim..(r as usize + 1) * dim];
-        assert_bits(
-            &what,
-            Isa::Portable,
-            &reference[i * dim..(i + 1) * dim],
-            row,
-        );
-    }
-    let want = oracle.then(|| {
-        let mut a = vec![0.0f32; n * rows];
-        onehot::one_hot(&idx, rows, &mut a).unwrap();
-        let mut want = vec![0.0f32; n * dim];
-        onehot::matmul(&a, &deq, &mut want, n, rows, dim).unwrap();
-        want
-    });
-    for k in kernels() {
-        let mut out = vec![0.0f32; n * dim];
-        k.gather(table, &idx, &mut out).unwrap();
-        if let Some(want) = &want {
-            assert_eq_oracle(&format!("gather {what}"), k.isa(), &out, want);
-        }
-        assert_bits(&format!("gather {what}"), k.isa(), &out, &reference);
-    }
+    assert_bits(&what, Isa::Portable, &reference, &rows_of(&deq, dim, &idx));
+    let want = oracle.then(|| one_hot_gather(&idx, &deq, rows, dim));
+    let what_gather = format!("gather {what}");
+    assert_gather_every_path(&what_gather, table, &idx, &reference, want.as_deref());
 
-    let n_bags = 1 + rng.below(12);
-    let (bidx, offsets, weights) = random_bags(&mut rng, rows, n_bags);
-    for pooling in POOLINGS {
-        for weighted in [false, true] {
-            if weighted && pooling == Pooling::Max {
-                continue;
-            }
-            let bags = Bags::new(&bidx, &offsets);
-            let bags = if weighted {
-                bags.with_weights(&weights)
-            } else {
-                bags
-            };
-            let mut want = vec![0.0f32; n_bags * dim];
-            Kernels::portable()
-                .gather_bags(wide, bags, pooling, &mut want)
-                .unwrap();
-            for k in kernels() {
-                let mut out = vec![0.0f32; n_bags * dim];
-                k.gather_bags(table, bags, pooling, &mut out).unwrap();
-                assert_bits(
-                    &format!("bags {what} {pooling:?} weighted {weighted}"),
-                    k.isa(),
-                    &out,
-                    &want,
-                );
-            }
-        }
-    }
+    assert_random_bags_every_path(&format!("bags {what}"), wide, table, &mut rng, 12, true);
 }
 
 /// Quantize → dequantize error bound for element `x` of a row, per format
@@ -441,44 +353,7 @@ fn random_bytes<F: Format + GatherInto<f32>>(rows: usize, dim: usize, seed: u64)
         }
     }
     let table = Table::<F>::from_bytes(&bytes, dim).unwrap();
-    let n = 1 + rng.below(40);
-    let idx: Vec<u32> = (0..n).map(|_| rng.below(rows) as u32).collect();
-    let mut want = vec![0.0f32; n * dim];
-    Kernels::portable().gather(table, &idx, &mut want).unwrap();
-    for k in kernels() {
-        let mut out = vec![0.0f32; n * dim];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_bits(
-            &format!("random bytes gather {}", F::NAME),
-            k.isa(),
-            &out,
-            &want,
-        );
-    }
-    let n_bags = 1 + rng.below(8);
-    let (bidx, offsets, weights) = random_bags(&mut rng, rows, n_bags);
-    for pooling in POOLINGS {
-        let bags = Bags::new(&bidx, &offsets);
-        let bags = if pooling == Pooling::Max {
-            bags
-        } else {
-            bags.with_weights(&weights)
-        };
-        let mut want = vec![0.0f32; n_bags * dim];
-        Kernels::portable()
-            .gather_bags(table, bags, pooling, &mut want)
-            .unwrap();
-        for k in kernels() {
-            let mut out = vec![0.0f32; n_bags * dim];
-            k.gather_bags(table, bags, pooling, &mut out).unwrap();
-            assert_bits(
-                &format!("random bytes bags {} {pooling:?}", F::NAME),
-                k.isa(),
-                &out,
-                &want,
-            );
-        }
-    }
+    assert_random_bytes_every_path(table, &mut rng, 40, 8);
 }
 
 /// Every f16 scale, NaNs and infinities included, decodes as `half` does
@@ -498,11 +373,7 @@ fn every_f16_scale() {
         .iter()
         .flat_map(|&h| std::iter::repeat_n(f16::from_bits(h).to_f32(), 32))
         .collect();
-    for k in kernels() {
-        let mut out = vec![0.0f32; want.len()];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_bits("every f16 scale", k.isa(), &out, &want);
-    }
+    assert_gather_every_path("every f16 scale", table, &idx, &want, None);
 }
 
 // --------------------------------------------------------------- errors
@@ -536,27 +407,9 @@ fn table_errors() {
             }
         );
     }
-    assert_eq!(
-        Table::<Rowwise8>::from_bytes(&bytes, 4).unwrap_err(),
-        Error::ByteLength {
-            len: 100,
-            row_bytes: 12
-        }
-    );
-    assert_eq!(
-        Table::<Rowwise2>::from_bytes(&bytes[..7], 5).unwrap_err(),
-        Error::ByteLength {
-            len: 7,
-            row_bytes: 6
-        }
-    );
-    assert_eq!(
-        Table::<Q4_0>::from_bytes(&bytes[..37], 32).unwrap_err(),
-        Error::ByteLength {
-            len: 37,
-            row_bytes: 18
-        }
-    );
+    assert_byte_length_error::<Rowwise8>(&bytes, 4, 12);
+    assert_byte_length_error::<Rowwise2>(&bytes[..7], 5, 6);
+    assert_byte_length_error::<Q4_0>(&bytes[..37], 32, 18);
     assert_eq!(Rowwise4::row_units(5), Ok(3 + 4));
     assert_eq!(Rowwise2::row_units(5), Ok(2 + 4));
     assert_eq!(Q4_0::row_units(64), Ok(36));
@@ -571,45 +424,7 @@ fn table_errors() {
     );
 
     // Out-of-range indices, as for the float tables; nothing written.
-    let t = Table::<Q8_0>::from_bytes(&bytes[..68], 32).unwrap();
-    let mut out = vec![7.0f32; 64];
-    for k in kernels() {
-        let e = k.gather(t, &[1u32, 2], &mut out).unwrap_err();
-        assert_eq!(
-            e,
-            Error::IndexOutOfRange {
-                position: 1,
-                value: 2,
-                rows: 2
-            }
-        );
-        let e = k
-            .gather_bags(
-                t,
-                Bags::new(&[0i64, -1], &[0, 2]),
-                Pooling::Sum,
-                &mut out[..32],
-            )
-            .unwrap_err();
-        assert_eq!(
-            e,
-            Error::IndexOutOfRange {
-                position: 1,
-                value: -1,
-                rows: 2
-            }
-        );
-        assert!(out.iter().all(|&x| x == 7.0));
-    }
-    let mut short = vec![7.0f32; 63];
-    assert_eq!(
-        dequantize(t, &mut short).unwrap_err(),
-        Error::OutputLength {
-            len: 63,
-            expected: 64
-        }
-    );
-    assert!(short.iter().all(|&x| x == 7.0));
+    assert_out_of_range_writes_nothing(Table::<Q8_0>::from_bytes(&bytes[..68], 32).unwrap());
 }
 
 /// `quantize::<F>(input, dim)` fails with `want`, and leaves `out` as it was.
