@@ -16,7 +16,7 @@ use common::*;
 use embedding_kernels::quantized::{
     Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, dequantize, quantize,
 };
-use embedding_kernels::{Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, f16};
+use embedding_kernels::{Bags, Format, GatherInto, Isa, Pooling, Table, f16};
 
 /// PyTorch's quantized bags fuse (`acc = fma(w·scale, q, acc + w·bias)`
 /// per row); ours pool the dequantized values unfused. Per element, the
@@ -56,6 +56,31 @@ struct Counts {
     worst: f64,
 }
 
+/// The table `q`: our dequantizer gives the reference's values `deq` bit
+/// for bit, signed zeros included, and so does every gather path for the
+/// rows `idx`. Returns our dequantized values.
+fn dequantize_and_gather<F: GatherInto<f32>>(
+    case: &str,
+    q: &[u8],
+    deq: &[f32],
+    dim: usize,
+    idx: &[u32],
+) -> Vec<f32> {
+    let fmt = F::NAME;
+    let table = Table::<F>::from_bytes(q, dim).unwrap();
+    let mut got = vec![0.0f32; deq.len()];
+    dequantize(table, &mut got).unwrap();
+    assert_same::<f32>(
+        &format!("{fmt}/{case} dequantize"),
+        Isa::Portable,
+        &got,
+        deq,
+    );
+    let want = rows_of(deq, dim, idx);
+    assert_gather_every_path(&format!("{fmt}/{case} gather"), table, idx, &want, None);
+    got
+}
+
 /// One table case: quantizer bytes, dequantized values, every gather path.
 fn table_case<F: Quantize>(case: &str, rows: usize, dim: usize, c: &mut Counts) {
     let fmt = F::NAME;
@@ -77,29 +102,8 @@ fn table_case<F: Quantize>(case: &str, rows: usize, dim: usize, c: &mut Counts) 
             q[p]
         );
     }
-    let table = Table::<F>::from_bytes(&q, dim).unwrap();
-    let mut got = vec![0.0f32; rows * dim];
-    dequantize(table, &mut got).unwrap();
-    assert_same::<f32>(
-        &format!("{fmt}/{case} dequantize"),
-        Isa::Portable,
-        &got,
-        &deq,
-    );
     let idx: Vec<u32> = (0..rows as u32).rev().collect();
-    let want: Vec<f32> = idx
-        .iter()
-        .flat_map(|&r| {
-            deq[r as usize * dim..(r as usize + 1) * dim]
-                .iter()
-                .copied()
-        })
-        .collect();
-    for k in kernels() {
-        let mut out = vec![0.0f32; rows * dim];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_same::<f32>(&format!("{fmt}/{case} gather"), k.isa(), &out, &want);
-    }
+    let got = dequantize_and_gather::<F>(case, &q, &deq, dim, &idx);
     if fmt.starts_with("rowwise") {
         // PyTorch's lookup of each row (a bag of one) is the same value.
         let lookup = f32s(&read(fmt, &format!("{case}.lookup.f32")));
@@ -129,29 +133,8 @@ fn deq_case<F: Format<Unit = u8> + GatherInto<f32>>(
     let deq = f32s(&read(fmt, &format!("{case}.deq.f32")));
     assert_eq!(deq.len(), rows * dim, "{fmt}/{case}");
     assert_eq!(q.len(), rows * F::row_units(dim).unwrap(), "{fmt}/{case}");
-    let table = Table::<F>::from_bytes(&q, dim).unwrap();
-    let mut got = vec![0.0f32; rows * dim];
-    dequantize(table, &mut got).unwrap();
-    assert_same::<f32>(
-        &format!("{fmt}/{case} dequantize"),
-        Isa::Portable,
-        &got,
-        &deq,
-    );
     let idx: Vec<u32> = (0..rows as u32).rev().chain(0..rows as u32).collect();
-    let want: Vec<f32> = idx
-        .iter()
-        .flat_map(|&r| {
-            deq[r as usize * dim..(r as usize + 1) * dim]
-                .iter()
-                .copied()
-        })
-        .collect();
-    for k in kernels() {
-        let mut out = vec![0.0f32; want.len()];
-        k.gather(table, &idx, &mut out).unwrap();
-        assert_same::<f32>(&format!("{fmt}/{case} gather"), k.isa(), &out, &want);
-    }
+    dequantize_and_gather::<F>(case, &q, &deq, dim, &idx);
     c.tables += 1;
     c.elements += rows * dim;
     c.quant_bytes += q.len();
@@ -207,20 +190,9 @@ fn bag_case<F: Quantize>(case: &str, stem: &str, dim: usize, c: &mut Counts) {
         Some(w) => bags.with_weights(w),
         None => bags,
     };
-    let mut want = vec![0.0f32; n_bags * dim];
-    Kernels::portable()
-        .gather_bags(
-            Table::new(&deq, dim).unwrap(),
-            bags,
-            Pooling::Sum,
-            &mut want,
-        )
-        .unwrap();
-    for k in kernels() {
-        let mut out = vec![0.0f32; n_bags * dim];
-        k.gather_bags(table, bags, Pooling::Sum, &mut out).unwrap();
-        assert_same::<f32>(&format!("{fmt}/{stem} bags"), k.isa(), &out, &want);
-    }
+    let wide = Table::new(&deq, dim).unwrap();
+    let what = format!("{fmt}/{stem} bags");
+    let want = assert_bags_every_path(&what, wide, table, bags, Pooling::Sum);
     let rb = F::row_units(dim).unwrap();
     for m in 0..n_bags {
         for j in 0..dim {
