@@ -4,8 +4,8 @@
 //!
 //! `cargo bench --bench bags`
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use embedding_kernels::{Bags, Isa, Kernels, Pooling, Table, gather_bags};
+use criterion::{Criterion, criterion_group, criterion_main};
+use embedding_kernels::{Bags, Pooling, Table};
 use std::hint::black_box;
 
 mod common;
@@ -25,26 +25,17 @@ fn bench_bags(c: &mut Criterion) {
         ("weighted_mean", Pooling::Mean, true),
         ("max", Pooling::Max, false),
     ] {
-        let mut g = c.benchmark_group(format!("bags_{name}/{rows}x{dim}/{n_bags}x{bag}"));
-        g.throughput(Throughput::Bytes((n_bags * bag * dim * 4) as u64));
-        g.bench_function("memcpy", |b| {
-            b.iter(|| copy.copy_from_slice(black_box(&src)))
-        });
+        let mut g = common::group(
+            c,
+            format!("bags_{name}/{rows}x{dim}/{n_bags}x{bag}"),
+            n_bags * bag * dim * 4,
+        );
+        common::copy(&mut g, "memcpy", &mut copy, &src);
         if pooling == Pooling::Sum {
             g.bench_function("naive", |b| {
                 b.iter(|| {
-                    for (o, ids) in out
-                        .chunks_exact_mut(dim)
-                        .zip(black_box(&ids).chunks_exact(bag))
-                    {
-                        o.fill(0.0);
-                        for &i in ids {
-                            let r = i as usize;
-                            for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                                *y += x;
-                            }
-                        }
-                    }
+                    let ids = (black_box(&ids[..]), bag);
+                    common::naive_bag_sums(&mut out, dim, ids, (&table, dim), common::add_row)
                 })
             });
         }
@@ -56,17 +47,8 @@ fn bench_bags(c: &mut Criterion) {
                 b
             }
         };
-        for isa in Isa::available() {
-            let k = Kernels::new(isa).unwrap();
-            g.bench_function(BenchmarkId::new("kernel", isa), |b| {
-                b.iter(|| {
-                    k.gather_bags(t, black_box(bags()), pooling, &mut out)
-                        .unwrap()
-                })
-            });
-        }
-        g.bench_function("dispatched", |b| {
-            b.iter(|| gather_bags(t, black_box(bags()), pooling, &mut out).unwrap())
+        common::paths(&mut g, &mut out, true, |k, out| {
+            k.gather_bags(t, black_box(bags()), pooling, out).unwrap()
         });
         g.finish();
     }

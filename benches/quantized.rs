@@ -5,11 +5,11 @@
 //!
 //! `cargo bench --bench quantized` (`-- gather_q8_0/1000x64` to filter)
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use embedding_kernels::quantized::{
     Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, quantize,
 };
-use embedding_kernels::{Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, f16};
+use embedding_kernels::{Bags, Format, GatherInto, Kernels, Pooling, Table, f16};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -50,22 +50,22 @@ impl Naive for Rowwise8 {
     }
     quantized_table!();
 }
-impl Naive for Rowwise4 {
-    fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
-        let at = dim.div_ceil(2);
-        let q = (row[j / 2] >> (4 * (j % 2))) & 15;
-        f16_at(row, at) * q as f32 + f16_at(row, at + 2)
-    }
-    quantized_table!();
+/// The row-wise n-bit formats: `8 / bits` codes a byte (low bits first),
+/// then an f16 scale and an f16 bias.
+macro_rules! rowwise_n {
+    ($($format:ty: $bits:literal),*) => {$(
+        impl Naive for $format {
+            fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
+                let per = 8 / $bits;
+                let at = dim.div_ceil(per);
+                let q = (row[j / per] >> ($bits * (j % per))) & ((1 << $bits) - 1);
+                f16_at(row, at) * q as f32 + f16_at(row, at + 2)
+            }
+            quantized_table!();
+        }
+    )*};
 }
-impl Naive for Rowwise2 {
-    fn naive(row: &[u8], dim: usize, j: usize) -> f32 {
-        let at = dim.div_ceil(4);
-        let q = (row[j / 4] >> (2 * (j % 4))) & 3;
-        f16_at(row, at) * q as f32 + f16_at(row, at + 2)
-    }
-    quantized_table!();
-}
+rowwise_n!(Rowwise4: 4, Rowwise2: 2);
 impl Naive for Q8_0 {
     fn naive(row: &[u8], _dim: usize, j: usize) -> f32 {
         let b = j / 32 * 34;
@@ -148,27 +148,21 @@ fn gather_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
     let idx = ids(LOOKUPS, rows, 42);
     let src = vec![1.0f32; LOOKUPS * dim];
     let mut out = vec![0.0f32; LOOKUPS * dim];
-    let mut g = c.benchmark_group(format!("gather_{}/{rows}x{dim}", F::NAME));
-    g.throughput(Throughput::Bytes((LOOKUPS * dim * 4) as u64));
-    g.bench_function("copy_f32", |b| {
-        b.iter(|| out.copy_from_slice(black_box(&src)))
-    });
+    let name = format!("gather_{}/{rows}x{dim}", F::NAME);
+    let mut g = common::group(c, name, LOOKUPS * dim * 4);
+    common::copy(&mut g, "copy_f32", &mut out, &src);
     g.bench_function("naive", |b| {
         b.iter(|| {
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&idx)) {
-                let row = &bytes[i as usize * rb..(i as usize + 1) * rb];
+            common::naive_gather(&mut out, dim, black_box(&idx), (&bytes, rb), |o, row| {
                 for (j, y) in o.iter_mut().enumerate() {
                     *y = F::naive(row, dim, j);
                 }
-            }
+            })
         })
     });
-    for isa in Isa::available() {
-        let k = Kernels::new(isa).unwrap();
-        g.bench_function(BenchmarkId::new("kernel", isa), |b| {
-            b.iter(|| k.gather(t, black_box(&idx), &mut out).unwrap())
-        });
-    }
+    common::paths(&mut g, &mut out, false, |k, out| {
+        k.gather(t, black_box(&idx), out).unwrap()
+    });
     g.finish();
 }
 
@@ -179,39 +173,28 @@ fn bags_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
     let idx = ids(BAGS * BAG_LEN, rows, 7);
     let offsets: Vec<u32> = (0..=BAGS).map(|b| (b * BAG_LEN) as u32).collect();
     let mut out = vec![0.0f32; BAGS * dim];
-    let mut g = c.benchmark_group(format!("bags_sum_{}/{rows}x{dim}", F::NAME));
     // f32-equivalent rows read: the bag inputs.
-    g.throughput(Throughput::Bytes((BAGS * BAG_LEN * dim * 4) as u64));
+    let name = format!("bags_sum_{}/{rows}x{dim}", F::NAME);
+    let mut g = common::group(c, name, BAGS * BAG_LEN * dim * 4);
     g.bench_function("naive", |b| {
         b.iter(|| {
-            for (o, bag) in out
-                .chunks_exact_mut(dim)
-                .zip(black_box(&idx).chunks(BAG_LEN))
-            {
-                o.fill(0.0);
-                for &i in bag {
-                    let row = &bytes[i as usize * rb..(i as usize + 1) * rb];
+            common::naive_bag_sums(
+                &mut out,
+                dim,
+                (black_box(&idx), BAG_LEN),
+                (&bytes, rb),
+                |o, row| {
                     for (j, y) in o.iter_mut().enumerate() {
                         *y += F::naive(row, dim, j);
                     }
-                }
-            }
+                },
+            )
         })
     });
-    for isa in Isa::available() {
-        let k = Kernels::new(isa).unwrap();
-        g.bench_function(BenchmarkId::new("kernel", isa), |b| {
-            b.iter(|| {
-                k.gather_bags(
-                    t,
-                    Bags::new(black_box(&idx), &offsets),
-                    Pooling::Sum,
-                    &mut out,
-                )
-                .unwrap()
-            })
-        });
-    }
+    common::paths(&mut g, &mut out, false, |k, out| {
+        let bags = Bags::new(black_box(&idx), &offsets);
+        k.gather_bags(t, bags, Pooling::Sum, out).unwrap()
+    });
     g.finish();
 }
 
@@ -265,8 +248,7 @@ fn dram(c: &mut Criterion) {
         turn
     };
     let mut out = vec![0.0f32; LOOKUPS * dim];
-    let mut g = c.benchmark_group(format!("gather_dram/{rows}x{dim}"));
-    g.throughput(Throughput::Bytes((LOOKUPS * dim * 4) as u64));
+    let mut g = common::group(c, format!("gather_dram/{rows}x{dim}"), LOOKUPS * dim * 4);
     let k = Kernels::best();
     let t = Table::new(&w, dim).unwrap();
     g.bench_function("f32", |b| {

@@ -20,12 +20,17 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use embedding_kernels::quantized::{Quantize, quantize};
 use embedding_kernels::{
-    Bags, Isa, Kernels, Pooling, Table, TableMut, f16, gather, gather_bags, onehot, scatter_add,
+    Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, TableMut, f16, gather, gather_bags,
+    onehot, scatter_add,
 };
 
 mod harness;
-use harness::{Rng, Timed, Variant, copies, next};
+use harness::{
+    Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums, naive_gather,
+    naive_scatter, next,
+};
 
 const LOOKUPS: usize = 4096;
 const ROUNDS: usize = 15;
@@ -63,38 +68,79 @@ fn kernel_variants<'a>(mut make: impl FnMut(Kernels) -> Box<dyn FnMut() + 'a>) -
     v
 }
 
-fn gather_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
-    let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
-    let turn = &std::cell::Cell::new(0);
+/// The id sets of a case, taken in turn by all its variants (see
+/// [`next`]).
+struct IdSets {
+    sets: Vec<Vec<u32>>,
+    turn: std::cell::Cell<usize>,
+}
+
+impl IdSets {
+    /// `sets` sets of `n` ids below `rows`.
+    fn new(rng: &mut Rng, sets: usize, n: usize, rows: usize) -> IdSets {
+        IdSets {
+            sets: (0..sets).map(|_| rng.ids(n, rows)).collect(),
+            turn: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The next set.
+    fn next(&self) -> &[u32] {
+        &self.sets[next(&self.turn, self.sets.len())]
+    }
+}
+
+/// The naive loop of a case, when it has one: the table's rows and what
+/// the loop does with each (see `harness::naive_gather`).
+type Naive<'a, U, P> = Option<(&'a [U], P)>;
+
+/// A gather case into f32: `LOOKUPS` lookups into `t` (`rows` rows of `dim`)
+/// from `sets` id sets, beside the copy yardsticks, the naive loop if any,
+/// and every path.
+fn gather_case<T: GatherInto<f32>, U>(
+    rng: &mut Rng,
+    title: &str,
+    (t, rows, dim): (Table<'_, T>, usize, usize),
+    sets: usize,
+    naive: Naive<'_, U, impl Fn(&mut [f32], &[U])>,
+) {
+    let ids = &IdSets::new(rng, sets, LOOKUPS, rows);
     let src = vec![1.0f32; LOOKUPS * dim];
-    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
-    let t = Table::new(&table, dim).unwrap();
-    let mut variants: Vec<Variant<'_>> = copies(&src, &out);
-    variants.push(("naive".into(), {
-        let (table, ids, out) = (&table, &ids, &out);
-        Box::new(move || {
-            let s = next(turn, sets);
-            let mut out = out.borrow_mut();
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids[s])) {
-                let r = i as usize;
-                o.copy_from_slice(&table[r * dim..(r + 1) * dim]);
-            }
-        })
-    }));
+    let out = &std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+    let mut variants: Vec<Variant<'_>> = copies(&src, out);
+    if let Some((table, put)) = naive {
+        variants.push((
+            "naive".into(),
+            Box::new(move || {
+                naive_gather(
+                    &mut out.borrow_mut(),
+                    dim,
+                    black_box(ids.next()),
+                    (table, dim),
+                    &put,
+                )
+            }),
+        ));
+    }
     variants.extend(kernel_variants(|k| {
-        let (ids, out) = (&ids, &out);
         Box::new(move || {
-            let s = next(turn, sets);
-            k.gather(t, black_box(&ids[s]), &mut out.borrow_mut())
-                .unwrap();
+            k.gather(t, black_box(ids.next()), &mut out.borrow_mut())
+                .unwrap()
         })
     }));
+    report(title, LOOKUPS * dim * 4, variants);
+}
+
+/// gather f32 from a `rows`×`dim` table, `sets` id sets.
+fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
+    let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
     let mb = (rows * dim * 4) >> 20;
-    report(
+    gather_case(
+        rng,
         &format!("gather f32, {rows}x{dim} ({mb} MB table), {LOOKUPS} lookups"),
-        LOOKUPS * dim * 4,
-        variants,
+        (Table::new(&table, dim).unwrap(), rows, dim),
+        sets,
+        Some((&table[..], copy_row)),
     );
 }
 
@@ -102,31 +148,12 @@ fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
     let table: Vec<f16> = (0..rows * dim)
         .map(|v| f16::from_f32(v as f32 / 9.0))
         .collect();
-    let ids = rng.ids(LOOKUPS, rows);
-    let src = vec![1.0f32; LOOKUPS * dim];
-    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
-    let t = Table::new(&table, dim).unwrap();
-    let mut variants: Vec<Variant<'_>> = copies(&src, &out);
-    variants.push(("naive".into(), {
-        let (table, ids, out) = (&table, &ids, &out);
-        Box::new(move || {
-            let mut out = out.borrow_mut();
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(ids)) {
-                let r = i as usize;
-                for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                    *y = x.to_f32();
-                }
-            }
-        })
-    }));
-    variants.extend(kernel_variants(|k| {
-        let (ids, out) = (&ids, &out);
-        Box::new(move || k.gather(t, black_box(ids), &mut out.borrow_mut()).unwrap())
-    }));
-    report(
+    gather_case(
+        rng,
         &format!("gather f16->f32, {rows}x{dim}, {LOOKUPS} lookups"),
-        LOOKUPS * dim * 4,
-        variants,
+        (Table::new(&table, dim).unwrap(), rows, dim),
+        1,
+        Some((&table[..], convert_row(f16::to_f32))),
     );
 }
 
@@ -181,35 +208,25 @@ fn scatter_grouping_experiment(rng: &mut Rng, rows: usize, dim: usize, sets: usi
     let scratch = std::cell::RefCell::new(vec![0u64; LOOKUPS]);
     let mut variants: Vec<Variant<'_>> = copies(&grad, &copy);
     let k = Kernels::best();
-    variants.push(("as given".into(), {
-        let (table, ids, grad) = (&table, &ids, &grad);
-        Box::new(move || {
-            let s = next(turn, sets);
-            let mut t = table.borrow_mut();
-            k.scatter_add(
-                &mut TableMut::new(&mut t, dim).unwrap(),
-                black_box(&ids[s]),
-                grad,
-                1e-6,
-            )
-            .unwrap();
-        })
-    }));
-    variants.push(("pre-grouped".into(), {
-        let (table, sorted) = (&table, &sorted);
-        Box::new(move || {
-            let s = next(turn, sets);
-            let mut t = table.borrow_mut();
-            let (sids, sgrad) = &sorted[s];
-            k.scatter_add(
-                &mut TableMut::new(&mut t, dim).unwrap(),
-                black_box(sids),
-                sgrad,
-                1e-6,
-            )
-            .unwrap();
-        })
-    }));
+    let given: Vec<(&[u32], &[f32])> = ids.iter().map(|i| (&i[..], &grad[..])).collect();
+    let grouped: Vec<(&[u32], &[f32])> = sorted.iter().map(|(i, g)| (&i[..], &g[..])).collect();
+    for (name, order) in [("as given", given), ("pre-grouped", grouped)] {
+        let table = &table;
+        variants.push((
+            name.into(),
+            Box::new(move || {
+                let (ids, grad) = order[next(turn, sets)];
+                let mut t = table.borrow_mut();
+                k.scatter_add(
+                    &mut TableMut::new(&mut t, dim).unwrap(),
+                    black_box(ids),
+                    grad,
+                    1e-6,
+                )
+                .unwrap();
+            }),
+        ));
+    }
     variants.push(("sort only".into(), {
         let (ids, scratch) = (&ids, &scratch);
         Box::new(move || {
@@ -240,38 +257,31 @@ fn scatter_grouping_experiment(rng: &mut Rng, rows: usize, dim: usize, sets: usi
 fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     // Written element by element: a zeroed `vec!` is calloc'd, and its pages
     // would fault in during the first timed calls.
-    let table = std::cell::RefCell::new(
+    let table = &std::cell::RefCell::new(
         (0..rows * dim)
             .map(|v| (v % 5) as f32)
             .collect::<Vec<f32>>(),
     );
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
-    let turn = &std::cell::Cell::new(0);
-    let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
+    let ids = &IdSets::new(rng, sets, LOOKUPS, rows);
+    let grad: &Vec<f32> = &(0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
     let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
     let scale = 1e-6f32;
-    let mut variants: Vec<Variant<'_>> = copies(&grad, &copy);
-    variants.push(("naive".into(), {
-        let (table, ids, grad) = (&table, &ids, &grad);
+    let mut variants: Vec<Variant<'_>> = copies(grad, &copy);
+    variants.push((
+        "naive".into(),
         Box::new(move || {
-            let s = next(turn, sets);
             let mut t = table.borrow_mut();
-            for (g, &i) in grad.chunks_exact(dim).zip(black_box(&ids[s])) {
-                let r = i as usize;
-                for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
-                    *t += scale * g;
-                }
-            }
-        })
-    }));
+            naive_scatter(&mut t, dim, black_box(ids.next()), grad, |t, g| {
+                *t += scale * g
+            });
+        }),
+    ));
     variants.extend(kernel_variants(|k| {
-        let (table, ids, grad) = (&table, &ids, &grad);
         Box::new(move || {
-            let s = next(turn, sets);
+            let ids = ids.next();
             let mut t = table.borrow_mut();
             let mut t = TableMut::new(&mut t, dim).unwrap();
-            k.scatter_add(&mut t, black_box(&ids[s]), grad, scale)
-                .unwrap();
+            k.scatter_add(&mut t, black_box(ids), grad, scale).unwrap();
         })
     }));
     let mb = (rows * dim * 4) >> 20;
@@ -282,80 +292,99 @@ fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     );
 }
 
-fn bags_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
-    let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
+/// A Sum bags case: bags of `bag` from `t` (`rows` rows of `dim`), `sets`
+/// id sets, beside the copy yardsticks of the rows read, the naive loop if
+/// any, and every path.
+fn bags_case<T: Format, U>(
+    rng: &mut Rng,
+    (name, bytes): (&str, &str),
+    (t, rows, dim): (Table<'_, T>, usize, usize),
+    (bag, sets): (usize, usize),
+    naive: Naive<'_, U, impl Fn(&mut [f32], &[U])>,
+) {
     let n_bags = LOOKUPS / bag;
-    let sets = if rows > 100_000 { 256 } else { 16 };
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
-    let turn = &std::cell::Cell::new(0);
-    let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
+    let ids = &IdSets::new(rng, sets, n_bags * bag, rows);
+    let offsets: &Vec<u32> = &(0..=n_bags).map(|b| (b * bag) as u32).collect();
     let src = vec![1.0f32; n_bags * bag * dim];
     let copy = std::cell::RefCell::new(vec![0.0f32; n_bags * bag * dim]);
-    let out = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
-    let t = Table::new(&table, dim).unwrap();
+    let out = &std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
     let mut variants: Vec<Variant<'_>> = copies(&src, &copy);
-    variants.push(("naive".into(), {
-        let (table, ids, out) = (&table, &ids, &out);
-        Box::new(move || {
-            let s = next(turn, sets);
-            let mut out = out.borrow_mut();
-            for (o, ids) in out
-                .chunks_exact_mut(dim)
-                .zip(black_box(&ids[s]).chunks_exact(bag))
-            {
-                o.fill(0.0);
-                for &i in ids {
-                    let r = i as usize;
-                    for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                        *y += x;
-                    }
-                }
-            }
-        })
-    }));
+    if let Some((table, add)) = naive {
+        variants.push((
+            "naive".into(),
+            Box::new(move || {
+                let ids = (black_box(ids.next()), bag);
+                naive_bag_sums(&mut out.borrow_mut(), dim, ids, (table, dim), &add)
+            }),
+        ));
+    }
     variants.extend(kernel_variants(|k| {
-        let (ids, out, offsets) = (&ids, &out, &offsets);
         Box::new(move || {
-            let s = next(turn, sets);
-            let bags = Bags::new(black_box(&ids[s]), offsets);
+            let bags = Bags::new(black_box(ids.next()), offsets);
             k.gather_bags(t, bags, Pooling::Sum, &mut out.borrow_mut())
                 .unwrap();
         })
     }));
-    report(
-        &format!("bags: sums of {n_bags} bags of {bag}, {rows}x{dim} (bytes: rows read)"),
-        n_bags * bag * dim * 4,
-        variants,
+    let title = format!("{name}: sums of {n_bags} bags of {bag}, {rows}x{dim} (bytes: {bytes})");
+    report(&title, n_bags * bag * dim * 4, variants);
+}
+
+fn bags_f32_case(rng: &mut Rng, rows: usize, dim: usize, bag: usize) {
+    let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
+    let sets = if rows > 100_000 { 256 } else { 16 };
+    bags_case(
+        rng,
+        ("bags", "rows read"),
+        (Table::new(&table, dim).unwrap(), rows, dim),
+        (bag, sets),
+        Some((&table[..], add_row)),
     );
+}
+
+/// The best of `reps` calls of `f`, in seconds.
+fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..reps {
+        let s = Instant::now();
+        f();
+        best = best.min(s.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// The seconds of the one-hot product (best of `dense_reps` calls, into
+/// `dense`) and of the lookup (best of 2000, into `out`) of `ids` in a
+/// `rows`×`dim` table.
+fn one_hot_vs_lookup(
+    (table, rows, dim): (&[f32], usize, usize),
+    ids: &[u32],
+    dense_reps: usize,
+    (dense, out): (&mut [f32], &mut [f32]),
+) -> (f64, f64) {
+    let n = ids.len();
+    let t = Table::new(table, dim).unwrap();
+    let mut a = vec![0.0f32; n * rows];
+    let t_dense = best_of(dense_reps, || {
+        dense.fill(0.0);
+        onehot::one_hot(ids, rows, &mut a).unwrap();
+        onehot::matmul(&a, table, dense, n, rows, dim).unwrap();
+        black_box(&dense);
+    });
+    let t_lookup = best_of(2000, || {
+        gather(t, black_box(ids), out).unwrap();
+        black_box(&out);
+    });
+    (t_dense, t_lookup)
 }
 
 fn seed_case(rng: &mut Rng) {
     let (rows, dim, n) = (1000, 64, 320);
     let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
     let ids = rng.ids(n, rows);
-    let t = Table::new(&table, dim).unwrap();
-    let mut a = vec![0.0f32; n * rows];
     let mut dense = vec![0.0f32; n * dim];
-    let time = |reps: usize, f: &mut dyn FnMut()| {
-        let mut best = f64::MAX;
-        for _ in 0..reps {
-            let s = Instant::now();
-            f();
-            best = best.min(s.elapsed().as_secs_f64());
-        }
-        best
-    };
-    let t_dense = time(3, &mut || {
-        dense.fill(0.0);
-        onehot::one_hot(&ids, rows, &mut a).unwrap();
-        onehot::matmul(&a, &table, &mut dense, n, rows, dim).unwrap();
-        black_box(&dense);
-    });
     let mut out = vec![0.0f32; n * dim];
-    let t_lookup = time(2000, &mut || {
-        gather(t, black_box(&ids), &mut out).unwrap();
-        black_box(&out);
-    });
+    let (t_dense, t_lookup) =
+        one_hot_vs_lookup((&table, rows, dim), &ids, 3, (&mut dense, &mut out));
     println!("the seed's case: 320 lookups, 1000x64");
     println!(
         "  one-hot product (plain loops) {:10.1} us   lookup {:6.2} us   lookup is {:.0}x faster",
@@ -366,20 +395,10 @@ fn seed_case(rng: &mut Rng) {
     // The vocabulary-size sweep: the dense product grows with rows, the lookup does not.
     for rows in [1000usize, 10_000, 100_000] {
         let table: Vec<f32> = (0..rows * dim).map(|v| (v % 97) as f32).collect();
-        let t = Table::new(&table, dim).unwrap();
         let ids = rng.ids(n, rows);
-        let mut a = vec![0.0f32; n * rows];
         let reps = if rows > 10_000 { 1 } else { 2 };
-        let t_dense = time(reps, &mut || {
-            dense.fill(0.0);
-            onehot::one_hot(&ids, rows, &mut a).unwrap();
-            onehot::matmul(&a, &table, &mut dense, n, rows, dim).unwrap();
-            black_box(&dense);
-        });
-        let t_lookup = time(2000, &mut || {
-            gather(t, black_box(&ids), &mut out).unwrap();
-            black_box(&out);
-        });
+        let (t_dense, t_lookup) =
+            one_hot_vs_lookup((&table, rows, dim), &ids, reps, (&mut dense, &mut out));
         println!(
             "  vocabulary {rows:>6}: one-hot {:10.1} us   lookup {:6.2} us   ratio {:>8.0}x",
             t_dense * 1e6,
@@ -391,85 +410,45 @@ fn seed_case(rng: &mut Rng) {
 
 // -------------------------------------------------------------- quantized
 
-/// One quantized gather case: a `rows × dim` table of format `F`, quantized
-/// from f32, 4096 lookups into f32, beside a copy of the f32 output bytes.
-fn quantized_gather_case<F: embedding_kernels::quantized::Quantize>(
-    rng: &mut Rng,
-    rows: usize,
-    dim: usize,
-    sets: usize,
-) {
-    use embedding_kernels::quantized::quantize;
-    let w: Vec<f32> = (0..rows * dim)
-        .map(|v| ((v * 7919) % 1999) as f32 / 999.0 - 1.0)
-        .collect();
-    let row_bytes = F::row_units(dim).unwrap();
-    let mut bytes = vec![0u8; rows * row_bytes];
-    quantize::<F>(&w, dim, &mut bytes).unwrap();
-    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(LOOKUPS, rows)).collect();
-    let turn = &std::cell::Cell::new(0);
-    let src = vec![1.0f32; LOOKUPS * dim];
-    let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
-    let mut variants: Vec<Variant<'_>> = copies(&src, &out);
-    variants.extend(kernel_variants(|k| {
-        let (ids, out) = (&ids, &out);
-        Box::new(move || {
-            let s = next(turn, sets);
-            k.gather(t, black_box(&ids[s]), &mut out.borrow_mut())
-                .unwrap();
-        })
-    }));
-    report(
-        &format!(
-            "gather {} -> f32, {rows}x{dim} ({} MB table), {LOOKUPS} lookups (bytes: f32 output)",
-            F::NAME,
-            (rows * row_bytes) >> 20
-        ),
-        LOOKUPS * dim * 4,
-        variants,
-    );
-}
-
-/// Quantized bags: Sum of 204 bags of 20 from a `rows × 64` table of `F`
-/// (the PyTorch comparison's case), bytes counted as the f32 rows read.
-fn quantized_bags_case<F: embedding_kernels::quantized::Quantize>(rng: &mut Rng, rows: usize) {
-    use embedding_kernels::quantized::quantize;
-    let (dim, bag, n_bags) = (64, 20, 204);
+/// A `rows × dim` table of format `F`, quantized from f32.
+fn quantized_table<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
     let w: Vec<f32> = (0..rows * dim)
         .map(|v| ((v * 7919) % 1999) as f32 / 999.0 - 1.0)
         .collect();
     let mut bytes = vec![0u8; rows * F::row_units(dim).unwrap()];
     quantize::<F>(&w, dim, &mut bytes).unwrap();
-    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
-    let sets = if rows > 10_000 { 64 } else { 4 };
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n_bags * bag, rows)).collect();
-    let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
-    let turn = &std::cell::Cell::new(0);
-    let src = vec![1.0f32; n_bags * bag * dim];
-    let copy = std::cell::RefCell::new(vec![0.0f32; n_bags * bag * dim]);
-    let out = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
-    let mut variants: Vec<Variant<'_>> = copies(&src, &copy);
-    variants.extend(kernel_variants(|k| {
-        let (ids, out, offsets) = (&ids, &out, &offsets);
-        Box::new(move || {
-            let s = next(turn, sets);
-            k.gather_bags(
-                t,
-                Bags::new(black_box(&ids[s]), offsets),
-                Pooling::Sum,
-                &mut out.borrow_mut(),
-            )
-            .unwrap();
-        })
-    }));
-    report(
+    bytes
+}
+
+/// One quantized gather case: a `rows × dim` table of format `F`, quantized
+/// from f32, 4096 lookups into f32, beside a copy of the f32 output bytes.
+fn quantized_gather_case<F: Quantize>(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
+    let bytes = quantized_table::<F>(rows, dim);
+    gather_case(
+        rng,
         &format!(
-            "bags {}: sums of {n_bags} bags of {bag}, {rows}x{dim} (bytes: f32 rows read)",
-            F::NAME
+            "gather {} -> f32, {rows}x{dim} ({} MB table), {LOOKUPS} lookups (bytes: f32 output)",
+            F::NAME,
+            bytes.len() >> 20
         ),
-        n_bags * bag * dim * 4,
-        variants,
+        (Table::<F>::from_bytes(&bytes, dim).unwrap(), rows, dim),
+        sets,
+        None::<(&[f32], fn(&mut [f32], &[f32]))>,
+    );
+}
+
+/// Quantized bags: Sum of 204 bags of 20 from a `rows × 64` table of `F`
+/// (the PyTorch comparison's case), bytes counted as the f32 rows read.
+fn quantized_bags_case<F: Quantize>(rng: &mut Rng, rows: usize) {
+    let dim = 64;
+    let bytes = quantized_table::<F>(rows, dim);
+    let sets = if rows > 10_000 { 64 } else { 4 };
+    bags_case(
+        rng,
+        (&format!("bags {}", F::NAME), "f32 rows read"),
+        (Table::<F>::from_bytes(&bytes, dim).unwrap(), rows, dim),
+        (20, sets),
+        None::<(&[f32], fn(&mut [f32], &[f32]))>,
     );
 }
 
@@ -487,7 +466,7 @@ fn quantized_cases(rng: &mut Rng) {
     // DRAM: the 8-bit table (72 MB) against the f32 table (256 MB), 1M x 64.
     quantized_gather_case::<Rowwise8>(rng, 1 << 20, 64, 256);
     quantized_gather_case::<Q8_0>(rng, 1 << 20, 64, 256);
-    gather_case(rng, 1 << 20, 64, 256);
+    gather_f32_case(rng, 1 << 20, 64, 256);
 }
 
 // ------------------------------------------------------------------- DRAM
@@ -514,9 +493,32 @@ fn prefetch_lines(p: *const u8, bytes: usize) {
 /// The DRAM yardsticks' distances, as bytes of rows in flight ahead.
 const DRAM_AHEAD_BYTES: [usize; 5] = [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10];
 
-/// Rows ahead for `bytes` in flight at `row_bytes` per row (at least 1).
-fn rows_ahead(bytes: usize, row_bytes: usize) -> usize {
-    (bytes / row_bytes).max(1)
+/// The DRAM yardsticks: `body(k, table, ids)`, a loop prefetching `k`
+/// rows ahead, on the next id set, at each distance of
+/// [`DRAM_AHEAD_BYTES`] (at least one row), named by it.
+fn yardsticks<'a>(
+    (table, ids): (&'a std::cell::RefCell<Vec<f32>>, &'a IdSets),
+    row_bytes: usize,
+    body: impl Fn(usize, &mut [f32], &[u32]) + Copy + 'a,
+) -> Vec<Variant<'a>> {
+    let named = |bytes: usize| {
+        let k = (bytes / row_bytes).max(1);
+        let f: Box<dyn FnMut() + 'a> = Box::new(move || {
+            let ids = black_box(ids.next());
+            body(k, &mut table.borrow_mut(), ids)
+        });
+        (format!("yardstick {}K ({k} rows)", bytes >> 10), f)
+    };
+    DRAM_AHEAD_BYTES.into_iter().map(named).collect()
+}
+
+/// Prefetches every line of row `ids[p]` of `t` (rows of `dim`), if there
+/// is such an id.
+#[inline(always)]
+fn prefetch_row(t: &[f32], dim: usize, ids: &[u32], p: usize) {
+    if let Some(&a) = ids.get(p) {
+        prefetch_lines(t[a as usize * dim..].as_ptr().cast(), dim * 4);
+    }
 }
 
 /// The DRAM group: a 1 GiB f32 table, one core, 4096 random rows per call
@@ -550,48 +552,28 @@ fn dram() {
             (TABLE / 4 * 4) as f64 / best / 1e9
         );
     }
+    let table = &table;
     for dim in [16usize, 64, 256] {
         let rows = TABLE / dim;
         let row_bytes = dim * 4;
-        let mut rng = Rng(0xd1a ^ dim as u64);
-        let ids: Vec<Vec<u32>> = (0..SETS).map(|_| rng.ids(LOOKUPS, rows)).collect();
-        let turn = &std::cell::Cell::new(0);
-        let out = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
+        let ids = &IdSets::new(&mut Rng(0xd1a ^ dim as u64), SETS, LOOKUPS, rows);
+        let out = &std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
         // gather
-        let mut variants: Vec<Variant<'_>> = Vec::new();
-        for bytes in DRAM_AHEAD_BYTES {
-            let k = rows_ahead(bytes, row_bytes);
-            let (table, ids, out) = (&table, &ids, &out);
-            variants.push((
-                format!("yardstick {}K ({k} rows)", bytes >> 10),
-                Box::new(move || {
-                    let s = next(turn, SETS);
-                    let t = table.borrow();
-                    let mut out = out.borrow_mut();
-                    let ids = black_box(&ids[s]);
-                    for (i, o) in out.chunks_exact_mut(dim).enumerate() {
-                        if let Some(&a) = ids.get(i + k) {
-                            prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
-                        }
-                        let r = ids[i] as usize;
-                        o.copy_from_slice(&t[r * dim..(r + 1) * dim]);
-                    }
-                }),
-            ));
-        }
-        variants.push(("embedding-kernels".into(), {
-            let (table, ids, out) = (&table, &ids, &out);
+        let mut variants = yardsticks((table, ids), row_bytes, |k, t, ids| {
+            for (i, o) in out.borrow_mut().chunks_exact_mut(dim).enumerate() {
+                prefetch_row(t, dim, ids, i + k);
+                let r = ids[i] as usize;
+                o.copy_from_slice(&t[r * dim..(r + 1) * dim]);
+            }
+        });
+        variants.push((
+            "embedding-kernels".into(),
             Box::new(move || {
-                let s = next(turn, SETS);
                 let t = table.borrow();
-                gather(
-                    Table::new(&t, dim).unwrap(),
-                    black_box(&ids[s]),
-                    &mut out.borrow_mut(),
-                )
-                .unwrap();
-            })
-        }));
+                let ids = black_box(ids.next());
+                gather(Table::new(&t, dim).unwrap(), ids, &mut out.borrow_mut()).unwrap();
+            }),
+        ));
         dram_report(
             &format!("DRAM gather f32, 1 GiB, dim {dim}"),
             LOOKUPS * row_bytes,
@@ -601,49 +583,28 @@ fn dram() {
         // bags: 204 bags of 20, the rows of the next bag prefetched
         let bag = 20;
         let n_bags = LOOKUPS / bag;
-        let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
-        let pooled = std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
-        let mut variants: Vec<Variant<'_>> = Vec::new();
-        for bytes in DRAM_AHEAD_BYTES {
-            let k = rows_ahead(bytes, row_bytes);
-            let (table, ids, pooled) = (&table, &ids, &pooled);
-            variants.push((
-                format!("yardstick {}K ({k} rows)", bytes >> 10),
-                Box::new(move || {
-                    let s = next(turn, SETS);
-                    let t = table.borrow();
-                    let mut out = pooled.borrow_mut();
-                    let ids = black_box(&ids[s][..n_bags * bag]);
-                    for (b, o) in out.chunks_exact_mut(dim).enumerate() {
-                        o.fill(0.0);
-                        for p in b * bag..(b + 1) * bag {
-                            if let Some(&a) = ids.get(p + k) {
-                                prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
-                            }
-                            let r = ids[p] as usize;
-                            for (y, x) in o.iter_mut().zip(&t[r * dim..(r + 1) * dim]) {
-                                *y += x;
-                            }
-                        }
-                    }
-                }),
-            ));
-        }
-        variants.push(("embedding-kernels".into(), {
-            let (table, ids, pooled, offsets) = (&table, &ids, &pooled, &offsets);
+        let offsets = &(0..=n_bags).map(|b| (b * bag) as u32).collect::<Vec<u32>>();
+        let pooled = &std::cell::RefCell::new(vec![0.0f32; n_bags * dim]);
+        let mut variants = yardsticks((table, ids), row_bytes, |k, t, ids| {
+            let ids = &ids[..n_bags * bag];
+            for (b, o) in pooled.borrow_mut().chunks_exact_mut(dim).enumerate() {
+                o.fill(0.0);
+                for p in b * bag..(b + 1) * bag {
+                    prefetch_row(t, dim, ids, p + k);
+                    let r = ids[p] as usize;
+                    add_row(o, &t[r * dim..(r + 1) * dim]);
+                }
+            }
+        });
+        variants.push((
+            "embedding-kernels".into(),
             Box::new(move || {
-                let s = next(turn, SETS);
                 let t = table.borrow();
-                let bags = Bags::new(black_box(&ids[s][..n_bags * bag]), offsets);
-                gather_bags(
-                    Table::new(&t, dim).unwrap(),
-                    bags,
-                    Pooling::Sum,
-                    &mut pooled.borrow_mut(),
-                )
-                .unwrap();
-            })
-        }));
+                let bags = Bags::new(black_box(&ids.next()[..n_bags * bag]), offsets);
+                let t = Table::new(&t, dim).unwrap();
+                gather_bags(t, bags, Pooling::Sum, &mut pooled.borrow_mut()).unwrap();
+            }),
+        ));
         dram_report(
             &format!("DRAM bags sum f32, 1 GiB, dim {dim}, {n_bags} bags of {bag}"),
             n_bags * bag * row_bytes,
@@ -651,44 +612,27 @@ fn dram() {
         );
 
         // scatter-add: read-modify-write yardstick
-        let grad: Vec<f32> = (0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
+        let grad = &(0..LOOKUPS * dim)
+            .map(|v| (v % 7) as f32)
+            .collect::<Vec<f32>>();
         let scale = 1e-6f32;
-        let mut variants: Vec<Variant<'_>> = Vec::new();
-        for bytes in DRAM_AHEAD_BYTES {
-            let k = rows_ahead(bytes, row_bytes);
-            let (table, ids, grad) = (&table, &ids, &grad);
-            variants.push((
-                format!("yardstick {}K ({k} rows)", bytes >> 10),
-                Box::new(move || {
-                    let s = next(turn, SETS);
-                    let mut t = table.borrow_mut();
-                    let ids = black_box(&ids[s]);
-                    for (i, g) in grad.chunks_exact(dim).enumerate() {
-                        if let Some(&a) = ids.get(i + k) {
-                            prefetch_lines(t[a as usize * dim..].as_ptr().cast(), row_bytes);
-                        }
-                        let r = ids[i] as usize;
-                        for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
-                            *t += scale * g;
-                        }
-                    }
-                }),
-            ));
-        }
-        variants.push(("embedding-kernels".into(), {
-            let (table, ids, grad) = (&table, &ids, &grad);
+        let mut variants = yardsticks((table, ids), row_bytes, |k, t, ids| {
+            for (i, g) in grad.chunks_exact(dim).enumerate() {
+                prefetch_row(t, dim, ids, i + k);
+                let r = ids[i] as usize;
+                for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
+                    *t += scale * g;
+                }
+            }
+        });
+        variants.push((
+            "embedding-kernels".into(),
             Box::new(move || {
-                let s = next(turn, SETS);
                 let mut t = table.borrow_mut();
-                scatter_add(
-                    &mut TableMut::new(&mut t, dim).unwrap(),
-                    black_box(&ids[s]),
-                    grad,
-                    scale,
-                )
-                .unwrap();
-            })
-        }));
+                let mut t = TableMut::new(&mut t, dim).unwrap();
+                scatter_add(&mut t, black_box(ids.next()), grad, scale).unwrap();
+            }),
+        ));
         dram_report(
             &format!("DRAM scatter-add f32, 1 GiB, dim {dim}"),
             LOOKUPS * row_bytes,
@@ -796,13 +740,14 @@ where
     let mut variants: Vec<Variant<'_>> = vec![("naive".into(), {
         let (table, ids, out) = (&table, &ids, &out);
         Box::new(move || {
-            let mut out = out.borrow_mut();
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(ids)) {
-                let r = i as usize;
-                for (y, &x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                    *y = conv(x);
-                }
-            }
+            let put = convert_row(conv);
+            naive_gather(
+                &mut out.borrow_mut(),
+                dim,
+                black_box(ids),
+                (table, dim),
+                put,
+            )
         })
     })];
     variants.extend(kernel_variants(|k| {
@@ -881,13 +826,13 @@ fn scatter_sweep<T: embedding_kernels::Element>(dim: usize) -> Timed {
     let mut variants: Vec<Variant<'_>> = vec![("naive".into(), {
         let (table, ids, grad) = (&table, &ids, &grad);
         Box::new(move || {
-            let mut t = table.borrow_mut();
-            for (g, &i) in grad.chunks_exact(dim).zip(black_box(ids)) {
-                let r = i as usize;
-                for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
-                    *t = T::from_f32(t.to_f32() + scale * g);
-                }
-            }
+            naive_scatter(
+                &mut table.borrow_mut(),
+                dim,
+                black_box(ids),
+                grad,
+                |t, g| *t = T::from_f32(t.to_f32() + scale * g),
+            )
         })
     })];
     variants.extend(kernel_variants(|k| {
@@ -1032,11 +977,11 @@ fn main() {
     }
     let want = |name: &str| only.is_empty() || name.contains(only.as_str());
     if want("gather") {
-        gather_case(&mut rng, 1000, 64, 1);
-        gather_case(&mut rng, 1000, 16, 1);
-        gather_case(&mut rng, 1000, 4, 1);
+        gather_f32_case(&mut rng, 1000, 64, 1);
+        gather_f32_case(&mut rng, 1000, 16, 1);
+        gather_f32_case(&mut rng, 1000, 4, 1);
         gather_f16_case(&mut rng, 1000, 64);
-        gather_case(&mut rng, 1 << 20, 64, 256);
+        gather_f32_case(&mut rng, 1 << 20, 64, 256);
     }
     if want("scatter") {
         scatter_case(&mut rng, 1000, 64, 1);
@@ -1049,8 +994,8 @@ fn main() {
         scatter_grouping_experiment(&mut rng, 1 << 20, 64, 256, false);
     }
     if want("bags") {
-        bags_case(&mut rng, 100_000, 64, 20);
-        bags_case(&mut rng, 1 << 20, 64, 20);
+        bags_f32_case(&mut rng, 100_000, 64, 20);
+        bags_f32_case(&mut rng, 1 << 20, 64, 20);
     }
     if want("quantized") {
         quantized_cases(&mut rng);

@@ -1,6 +1,7 @@
-//! The measuring harness shared by the quick report (`examples/report.rs`)
-//! and the comparison crate (`compare/`, which includes this file by path):
-//! deterministic ids, the copy yardsticks, and interleaved timing.
+//! The measuring harness shared by the quick report (`examples/report.rs`),
+//! the comparison crate (`compare/`) and the benches (`benches/common/`),
+//! which include this file by path: deterministic ids, the copy yardsticks,
+//! the naive loops, and interleaved timing.
 //!
 //! Method: every variant of a case is timed round by round, interleaved
 //! (so a burst of noise on this shared machine hits all of them alike), each
@@ -87,6 +88,91 @@ fn barrier() {
     unsafe {
         core::arch::asm!("", options(nostack, preserves_flags))
     };
+}
+
+/// A table's rows, `row` units each: `dim` elements, or a quantized row's
+/// bytes.
+pub type Rows<'a, T> = (&'a [T], usize);
+
+/// Row `i` of `rows`.
+#[inline(always)]
+fn row_of<T>((table, row): Rows<'_, T>, i: u32) -> &[T] {
+    let r = i as usize;
+    &table[r * row..(r + 1) * row]
+}
+
+/// The naive gather: for each id, `put` writes its row into the next `dim`
+/// outputs.
+#[inline(always)]
+pub fn naive_gather<T, O>(
+    out: &mut [O],
+    dim: usize,
+    ids: &[u32],
+    rows: Rows<'_, T>,
+    put: impl Fn(&mut [O], &[T]),
+) {
+    for (o, &i) in out.chunks_exact_mut(dim).zip(ids) {
+        put(o, row_of(rows, i));
+    }
+}
+
+/// The naive bag sums of consecutive bags of `bag` ids: each output row
+/// zeroed, then `add` adds each member's row.
+#[inline(always)]
+pub fn naive_bag_sums<T>(
+    out: &mut [f32],
+    dim: usize,
+    (ids, bag): (&[u32], usize),
+    rows: Rows<'_, T>,
+    add: impl Fn(&mut [f32], &[T]),
+) {
+    for (o, ids) in out.chunks_exact_mut(dim).zip(ids.chunks_exact(bag)) {
+        o.fill(0.0);
+        ids.iter().for_each(|&i| add(o, row_of(rows, i)));
+    }
+}
+
+/// The naive scatter-add: each gradient row (`dim` values) into the table
+/// row of its id, element by element with `add`.
+#[inline(always)]
+pub fn naive_scatter<T>(
+    table: &mut [T],
+    dim: usize,
+    ids: &[u32],
+    grad: &[f32],
+    add: impl Fn(&mut T, f32),
+) {
+    for (g, &i) in grad.chunks_exact(dim).zip(ids) {
+        let r = i as usize;
+        for (t, &g) in table[r * dim..(r + 1) * dim].iter_mut().zip(g) {
+            add(t, g);
+        }
+    }
+}
+
+/// A row copied (`copy_from_slice`): the naive loop's row of a gather that
+/// does not convert.
+#[inline(always)]
+pub fn copy_row<T: Copy>(o: &mut [T], r: &[T]) {
+    o.copy_from_slice(r);
+}
+
+/// A row converted element by element with `conv`.
+#[inline(always)]
+pub fn convert_row<T: Copy, O>(conv: impl Fn(T) -> O) -> impl Fn(&mut [O], &[T]) {
+    move |o, r| {
+        for (y, &x) in o.iter_mut().zip(r) {
+            *y = conv(x);
+        }
+    }
+}
+
+/// A row added element by element: the naive loop's row of a bag sum.
+#[inline(always)]
+pub fn add_row(o: &mut [f32], r: &[f32]) {
+    for (y, x) in o.iter_mut().zip(r) {
+        *y += x;
+    }
 }
 
 /// A variant named by `N`: a closure doing one unit of work.
