@@ -69,13 +69,7 @@ impl<'a, T: Element> Table<'a, T> {
     /// `data.len()` is not a multiple of `dim`.
     #[inline]
     pub fn new(data: &'a [T], dim: usize) -> Result<Self, Error> {
-        let (rows, stride) = shape::<T>(data.len(), dim)?;
-        Ok(Table {
-            data,
-            rows,
-            dim,
-            stride,
-        })
+        Self::from_units(data, dim)
     }
 
     /// Borrows rows held as arrays (`&[[T; D]]`, a `Vec<[T; D]>`) as a
@@ -162,7 +156,13 @@ impl<'a, F: Format> Table<'a, F> {
     /// [`Error::ByteLength`] if their length is not a whole number of rows.
     #[inline]
     pub fn from_bytes(bytes: &'a [u8], dim: usize) -> Result<Self, Error> {
-        let data = units::<F>(bytes, dim)?;
+        Self::from_units(units::<F>(bytes, dim)?, dim)
+    }
+
+    /// The table over `data`, whole rows of `dim` columns in the format's
+    /// units: where `new` and `from_bytes` meet.
+    #[inline]
+    fn from_units(data: &'a [F::Unit], dim: usize) -> Result<Self, Error> {
         let (rows, stride) = shape::<F>(data.len(), dim)?;
         Ok(Table {
             data,

@@ -4,6 +4,7 @@
 //! No `unsafe`: rows are taken with `get`, which validation guarantees to
 //! succeed. Operation order per element is the one every SIMD body uses.
 
+use crate::arch::generic::gather::Gather;
 use crate::bags::{divisor, max_nan};
 use crate::format::codec::Codec;
 use crate::{Element, Index, Pooling};
@@ -25,15 +26,9 @@ pub(crate) fn gather_copy<T: Copy, I: Index>(table: &[T], stride: usize, idx: &[
 }
 
 /// Gather into f32 through the codec (exact widening for f16/bf16).
-pub(crate) fn gather_decode<C: Codec, I: Index>(
-    table: &[C::Unit],
-    stride: usize,
-    dim: usize,
-    idx: &[I],
-    out: &mut [f32],
-) {
-    for (o, &i) in out.chunks_exact_mut(dim).zip(idx) {
-        let r = row(table, stride, i.to_u64() as usize);
+pub(crate) fn gather_decode<C: Codec, I: Index>(job: Gather<'_, C, f32, I>) {
+    for (o, &i) in job.out.chunks_exact_mut(job.dim).zip(job.indices) {
+        let r = row(job.table, job.stride, i.to_u64() as usize);
         for (j, y) in o.iter_mut().enumerate() {
             *y = C::value(r, j);
         }
@@ -44,21 +39,16 @@ pub(crate) fn gather_decode<C: Codec, I: Index>(
 pub(crate) fn bags<C: Codec, I: Index, O: Index>(
     job: crate::arch::generic::bags::Bags<'_, C, I, O>,
 ) {
-    let crate::arch::generic::bags::Bags {
-        table,
-        stride,
-        dim,
-        indices,
-        offsets,
-        weights,
-        pooling,
-        out,
-    } = job;
+    let (table, stride, pooling) = (job.table, job.stride, job.pooling);
     let row_of = |i: I| row(table, stride, i.to_u64() as usize);
-    for (o, ends) in out.chunks_exact_mut(dim).zip(offsets.windows(2)) {
+    for (o, ends) in job
+        .out
+        .chunks_exact_mut(job.dim)
+        .zip(job.offsets.windows(2))
+    {
         let (start, end) = (ends[0].to_u64() as usize, ends[1].to_u64() as usize);
-        let bag = indices.get(start..end).unwrap_or(&[]);
-        let w = weights.and_then(|w| w.get(start..end));
+        let bag = job.indices.get(start..end).unwrap_or(&[]);
+        let w = job.weights.and_then(|w| w.get(start..end));
         let Some((&first, rest)) = bag.split_first() else {
             o.fill(0.0);
             continue;

@@ -6,6 +6,7 @@ use half::{bf16, f16};
 
 use super::codec::{Codec, ElementCodec};
 use super::{Element, Format, GatherInto, gather_into, sealed};
+use crate::arch::generic::gather::Gather;
 use crate::arch::vector::Vector;
 use crate::arch::{generic, portable};
 use crate::{Error, Index};
@@ -71,25 +72,15 @@ macro_rules! float_format {
         /// Same-type gather: a bit copy of each row.
         impl gather_into::Sealed<$t> for $t {
             #[inline]
-            fn portable<I: Index>(
-                table: &[$t],
-                stride: usize,
-                _dim: usize,
-                idx: &[I],
-                out: &mut [$t],
-            ) {
-                portable::gather_copy(table, stride, idx, out)
+            fn portable<I: Index>(job: Gather<'_, $t, $t, I>) {
+                portable::gather_copy(job.table, job.stride, job.indices, job.out)
             }
             #[inline(always)]
-            unsafe fn simd<V: Vector, I: Index>(
-                table: &[$t],
-                stride: usize,
-                _dim: usize,
-                idx: &[I],
-                out: &mut [$t],
-            ) {
+            unsafe fn simd<V: Vector, I: Index>(job: Gather<'_, $t, $t, I>) {
                 // SAFETY: forwarded from this method's contract.
-                unsafe { generic::gather::copy::<V, $t, I>(table, stride, idx, out) }
+                unsafe {
+                    generic::gather::copy::<V, $t, I>(job.table, job.stride, job.indices, job.out)
+                }
             }
         }
         impl GatherInto<$t> for $t {}
@@ -122,25 +113,13 @@ macro_rules! decode_into_f32 {
     ($($t:ty),*) => {$(
         impl gather_into::Sealed<f32> for $t {
             #[inline]
-            fn portable<I: Index>(
-                table: &[<$t as Codec>::Unit],
-                stride: usize,
-                dim: usize,
-                idx: &[I],
-                out: &mut [f32],
-            ) {
-                portable::gather_decode::<$t, I>(table, stride, dim, idx, out)
+            fn portable<I: Index>(job: $crate::arch::generic::gather::Gather<'_, $t, f32, I>) {
+                portable::gather_decode::<$t, I>(job)
             }
             #[inline(always)]
-            unsafe fn simd<V: Vector, I: Index>(
-                table: &[<$t as Codec>::Unit],
-                stride: usize,
-                dim: usize,
-                idx: &[I],
-                out: &mut [f32],
-            ) {
+            unsafe fn simd<V: Vector, I: Index>(job: $crate::arch::generic::gather::Gather<'_, $t, f32, I>) {
                 // SAFETY: forwarded from this method's contract.
-                unsafe { generic::gather::decode::<V, $t, I>(table, stride, dim, idx, out) }
+                unsafe { generic::gather::decode::<V, $t, I>(job) }
             }
         }
         impl GatherInto<f32> for $t {}
@@ -162,23 +141,21 @@ impl Element for f32 {
         x
     }
 }
-impl Element for f16 {
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        f16::to_f32(self)
-    }
-    #[inline(always)]
-    fn from_f32(x: f32) -> Self {
-        f16::from_f32(x)
-    }
+/// The half-precision floats convert through `half` (round to nearest
+/// even when narrowing).
+macro_rules! half_element {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            #[inline(always)]
+            fn to_f32(self) -> f32 {
+                <$t>::to_f32(self)
+            }
+            #[inline(always)]
+            fn from_f32(x: f32) -> Self {
+                <$t>::from_f32(x)
+            }
+        }
+    )*};
 }
-impl Element for bf16 {
-    #[inline(always)]
-    fn to_f32(self) -> f32 {
-        bf16::to_f32(self)
-    }
-    #[inline(always)]
-    fn from_f32(x: f32) -> Self {
-        bf16::from_f32(x)
-    }
-}
+
+half_element!(f16, bf16);

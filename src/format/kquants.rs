@@ -11,7 +11,7 @@
 
 use super::codec::Codec;
 use super::float::decode_into_f32;
-use super::quantized::{block_row_units, f16_bits_to_f32, nibbles, padded, splat_f16};
+use super::quantized::{block_format, block_row_units, f16_at, nibbles, padded, splat_f16};
 use super::{Format, GatherInto, gather_into, sealed};
 use crate::arch::vector::Vector;
 use crate::arch::{generic, portable};
@@ -20,22 +20,17 @@ use crate::{Error, Index};
 /// Elements per K-quant super-block (ggml `QK_K`).
 pub(crate) const QK_K: usize = 256;
 
-/// The f16 at `b[at..at + 2]` as f32 (0 if outside, which the row lengths
-/// rule out).
+/// The super-block of `block` bytes that holds column `j` of `row`
+/// (`None` if outside, which the row lengths rule out).
 #[inline(always)]
-fn f16_in(b: &[u8], at: usize) -> f32 {
-    match b.get(at..at + 2) {
-        Some(&[x, y]) => f16_bits_to_f32(u16::from_le_bytes([x, y])),
-        _ => 0.0,
-    }
+fn super_block(row: &[u8], j: usize, block: usize) -> Option<&[u8]> {
+    let b = j / QK_K * block;
+    row.get(b..b + block)
 }
 
 // ------------------------------------------------------------------ Q4_K
 
-/// GGUF Q4_K (ggml `block_q4_K`): see `crate::quantized`.
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Q4_K;
+block_format!(Q4_K, "block_q4_K", "q4_k", QK_K);
 
 impl Q4_K {
     /// Bytes per super-block: f16 `d`, f16 `dmin`, 12 bytes of scales and
@@ -71,16 +66,6 @@ fn q4k_place(e: usize) -> (usize, usize) {
     (e / 32, Q4_K::QS + e / 64 * 32 + e % 32)
 }
 
-impl sealed::Sealed for Q4_K {}
-
-impl Format for Q4_K {
-    const NAME: &'static str = "q4_k";
-    #[inline]
-    fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, QK_K, Self::BLOCK)
-    }
-}
-
 // SAFETY (each method): `j` is a multiple of `V::LANES`, a divisor of 32,
 // so columns `j .. j + LANES` (or `j + n`) lie in one sub-block of 32 of
 // super-block `j / 256`: its `d`, `dmin` and 12 scale bytes are the
@@ -92,8 +77,7 @@ impl Codec for Q4_K {
     type Row<V: Vector> = *const u8;
     #[inline(always)]
     fn value(row: &[u8], j: usize) -> f32 {
-        let b = j / QK_K * Self::BLOCK;
-        let Some(blk) = row.get(b..b + Self::BLOCK) else {
+        let Some(blk) = super_block(row, j, Self::BLOCK) else {
             return 0.0;
         };
         let mut scales = [0u8; 12];
@@ -102,8 +86,8 @@ impl Codec for Q4_K {
         let (sc, m) = scale_min_k4(s, &scales);
         // ggml: `d1 = d * sc; m1 = min * m; y = d1 * q - m1`, each rounded
         // in f32 (the products are exact: one rounding, the subtraction).
-        let d1 = f16_in(blk, 0) * sc as f32;
-        let m1 = f16_in(blk, 2) * m as f32;
+        let d1 = f16_at(blk, 0) * sc as f32;
+        let m1 = f16_at(blk, 2) * m as f32;
         let q = if s % 2 == 0 {
             blk[at] & 0xf
         } else {
@@ -162,10 +146,7 @@ impl Q4_K {
 
 // ------------------------------------------------------------------ Q6_K
 
-/// GGUF Q6_K (ggml `block_q6_K`): see `crate::quantized`.
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Q6_K;
+block_format!(Q6_K, "block_q6_K", "q6_k", QK_K);
 
 impl Q6_K {
     /// Bytes per super-block: 128 bytes of low nibbles (`ql`), 64 bytes of
@@ -190,16 +171,6 @@ fn q6k_place(e: usize) -> (usize, usize, usize) {
     (64 * n + 32 * (k % 2) + l, Q6_K::QH + 32 * n + l, k)
 }
 
-impl sealed::Sealed for Q6_K {}
-
-impl Format for Q6_K {
-    const NAME: &'static str = "q6_k";
-    #[inline]
-    fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, QK_K, Self::BLOCK)
-    }
-}
-
 // SAFETY (each method): `j` is a multiple of `V::LANES`, a divisor of 16,
 // so columns `j .. j + LANES` (or `j + n`) lie in one sub-block of 16 (one
 // scale) and one quarter of super-block `j / 256`; the `ql` and `qh` bytes
@@ -211,8 +182,7 @@ impl Codec for Q6_K {
     type Row<V: Vector> = *const u8;
     #[inline(always)]
     fn value(row: &[u8], j: usize) -> f32 {
-        let b = j / QK_K * Self::BLOCK;
-        let Some(blk) = row.get(b..b + Self::BLOCK) else {
+        let Some(blk) = super_block(row, j, Self::BLOCK) else {
             return 0.0;
         };
         let e = j % QK_K;
@@ -222,7 +192,7 @@ impl Codec for Q6_K {
         let q = (lo | (hi << 4)) as i32 - 32;
         let sc = blk[Self::SCALES + e / 16] as i8;
         // ggml: `d * sc[is] * q`, left to right (both products exact).
-        f16_in(blk, Self::D) * sc as f32 * q as f32
+        f16_at(blk, Self::D) * sc as f32 * q as f32
     }
     #[inline(always)]
     unsafe fn row<V: Vector>(p: *const u8, _dim: usize) -> *const u8 {

@@ -149,30 +149,19 @@ pub trait GatherInto<O: Element>: Format + gather_into::Sealed<O> {}
 
 pub(crate) mod gather_into {
     use crate::Index;
+    use crate::arch::generic::gather::Gather;
     use crate::arch::vector::Vector;
 
     /// How a gather from `Self` into `O` runs: a bit copy or a decode.
-    pub trait Sealed<O>: super::codec::Codec {
+    pub trait Sealed<O>: super::codec::Codec + Sized {
         /// The portable loop.
-        fn portable<I: Index>(
-            table: &[Self::Unit],
-            stride: usize,
-            dim: usize,
-            idx: &[I],
-            out: &mut [O],
-        );
+        fn portable<I: Index>(job: Gather<'_, Self, O, I>);
         /// The vector body.
         ///
         /// # Safety
         /// As the bodies of `arch::generic`: the CPU has `V`'s ISA, the
         /// inputs are validated.
-        unsafe fn simd<V: Vector, I: Index>(
-            table: &[Self::Unit],
-            stride: usize,
-            dim: usize,
-            idx: &[I],
-            out: &mut [O],
-        );
+        unsafe fn simd<V: Vector, I: Index>(job: Gather<'_, Self, O, I>);
     }
 }
 

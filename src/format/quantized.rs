@@ -61,7 +61,7 @@ unsafe fn read_f32(p: *const u8) -> f32 {
 /// The f16 at `row[at..at + 2]` as f32 (0 if out of the row, which the
 /// row lengths rule out).
 #[inline(always)]
-fn f16_at(row: &[u8], at: usize) -> f32 {
+pub(super) fn f16_at(row: &[u8], at: usize) -> f32 {
     match row.get(at..at + 2) {
         Some(&[a, b]) => f16_bits_to_f32(u16::from_le_bytes([a, b])),
         _ => 0.0,
@@ -501,23 +501,34 @@ fn block_scale(d: f32) -> Option<f16> {
     h.is_finite().then_some(h)
 }
 
-/// GGUF Q8_0 (ggml `block_q8_0`): see `crate::quantized`.
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Q8_0;
+/// A GGUF block format: the public unit type `$t` (documented in
+/// `crate::quantized`), named `$name`, rows of `dim / $elems` blocks of
+/// `$t::BLOCK` bytes (an inherent constant beside the macro's use).
+macro_rules! block_format {
+    ($t:ident, $ggml:literal, $name:literal, $elems:expr) => {
+        #[doc = concat!("GGUF ", stringify!($t), " (ggml `", $ggml, "`): see `crate::quantized`.")]
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct $t;
+
+        impl sealed::Sealed for $t {}
+
+        impl Format for $t {
+            const NAME: &'static str = $name;
+            #[inline]
+            fn row_units(dim: usize) -> Result<usize, Error> {
+                block_row_units(Self::NAME, dim, $elems, Self::BLOCK)
+            }
+        }
+    };
+}
+
+pub(super) use block_format;
+
+block_format!(Q8_0, "block_q8_0", "q8_0", QK);
 
 impl Q8_0 {
     const BLOCK: usize = 2 + QK;
-}
-
-impl sealed::Sealed for Q8_0 {}
-
-impl Format for Q8_0 {
-    const NAME: &'static str = "q8_0";
-    #[inline]
-    fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, QK, Self::BLOCK)
-    }
 }
 
 // SAFETY (each method): `j` is a multiple of `V::LANES`, a divisor of 32,
@@ -584,23 +595,10 @@ impl QuantizeRow for Q8_0 {
     }
 }
 
-/// GGUF Q4_0 (ggml `block_q4_0`): see `crate::quantized`.
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Q4_0;
+block_format!(Q4_0, "block_q4_0", "q4_0", QK);
 
 impl Q4_0 {
     const BLOCK: usize = 2 + QK / 2;
-}
-
-impl sealed::Sealed for Q4_0 {}
-
-impl Format for Q4_0 {
-    const NAME: &'static str = "q4_0";
-    #[inline]
-    fn row_units(dim: usize) -> Result<usize, Error> {
-        block_row_units(Self::NAME, dim, QK, Self::BLOCK)
-    }
 }
 
 // SAFETY (each method): as Q8_0's; column `o = j % 32` of a block is the

@@ -36,26 +36,49 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
     }
 }
 
+/// One non-empty bag as the column passes see it: the table's first unit
+/// and row stride, the row width, the bag's rows and weights, whether it
+/// pools by max, the divisor (Mean, SqrtN) and the output row.
+struct Bag<'b, C: Codec, I> {
+    base: *const C::Unit,
+    stride: usize,
+    dim: usize,
+    rows: &'b [I],
+    weights: Option<&'b [f32]>,
+    max: bool,
+    div: Option<f32>,
+    out: *mut f32,
+}
+
+impl<C: Codec, I> Clone for Bag<'_, C, I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<C: Codec, I> Copy for Bag<'_, C, I> {}
+
 /// Pools one block of `K` vectors (or one partial vector when
 /// `partial != 0`) of columns starting at `j` over a whole bag, in registers,
 /// and stores the block once.
 /// # Safety
 /// The module's contract; the bag is non-empty; `j + K·LANES <= dim`
 /// (or `j + partial <= dim` with `K == 1`).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
-    base: *const C::Unit,
-    stride: usize,
-    dim: usize,
-    bag: &[I],
-    weights: Option<&[f32]>,
-    max: bool,
-    div: Option<f32>,
+    bag: Bag<'_, C, I>,
     j: usize,
-    out: *mut f32,
     partial: usize,
 ) {
+    let Bag {
+        base,
+        stride,
+        dim,
+        rows: bag,
+        weights,
+        max,
+        div,
+        out,
+    } = bag;
     let l = V::LANES;
     // A macro, not a closure, so that the load inlines with the
     // trampoline's target features. `r` is a validated row and
@@ -166,10 +189,19 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
                 core::ptr::write_bytes(o, 0, dim);
                 continue;
             }
-            let div = divisor(pooling, bag.len(), w);
+            let bag = Bag::<C, I> {
+                base,
+                stride,
+                dim,
+                rows: bag,
+                weights: w,
+                max,
+                div: divisor(pooling, bag.len(), w),
+                out: o,
+            };
             let mut j = 0;
             while j + 4 * l <= dim {
-                bag_block::<V, C, I, 4>(base, stride, dim, bag, w, max, div, j, o, 0);
+                bag_block::<V, C, I, 4>(bag, j, 0);
                 j += 4 * l;
             }
             // The last one to three whole vectors in one pass over the bag
@@ -177,7 +209,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
             // pass per vector was latency-bound (the sweep, Zen 5: bags
             // weighted sum at dim 32 on AVX-512, two passes of one vector,
             // 2.68× naive against AVX2's one pass of four, 3.85×).
-            bag_tail::<V, V, C, I>(base, stride, dim, bag, w, max, div, j, o);
+            bag_tail::<V, V, C, I>(bag, j);
         }
     }
 }
@@ -196,27 +228,17 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
 /// # Safety
 /// As [`bag_block`]; `j <= dim`; the CPU has `Top`'s ISA, which implies
 /// `V`'s.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(
-    base: *const C::Unit,
-    stride: usize,
-    dim: usize,
-    bag: &[I],
-    w: Option<&[f32]>,
-    max: bool,
-    div: Option<f32>,
-    mut j: usize,
-    o: *mut f32,
-) {
+unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I>, mut j: usize) {
+    let dim = bag.dim;
     let l = V::LANES;
     let half = <V::Half as Vector>::LANES;
     // SAFETY: the caller's contract; every block below stays within `dim`.
     unsafe {
         match (dim - j) / l {
-            3 => bag_block::<V, C, I, 3>(base, stride, dim, bag, w, max, div, j, o, 0),
-            2 => bag_block::<V, C, I, 2>(base, stride, dim, bag, w, max, div, j, o, 0),
-            1 => bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, 0),
+            3 => bag_block::<V, C, I, 3>(bag, j, 0),
+            2 => bag_block::<V, C, I, 2>(bag, j, 0),
+            1 => bag_block::<V, C, I, 1>(bag, j, 0),
             _ => {}
         }
         j += (dim - j) / l * l;
@@ -229,13 +251,13 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(
         // cheap, narrower whole vectors pay only when they finish the row
         // in one pass (r a multiple of their width).
         if half < l && r >= half && (!cheap_partial || r.is_multiple_of(half)) {
-            bag_tail::<Top, V::Half, C, I>(base, stride, dim, bag, w, max, div, j, o);
+            bag_tail::<Top, V::Half, C, I>(bag, j);
         } else if cheap_partial {
-            bag_block::<V, C, I, 1>(base, stride, dim, bag, w, max, div, j, o, dim - j);
+            bag_block::<V, C, I, 1>(bag, j, dim - j);
         } else if half < l {
-            bag_tail::<Top, V::Half, C, I>(base, stride, dim, bag, w, max, div, j, o);
+            bag_tail::<Top, V::Half, C, I>(bag, j);
         } else {
-            bag_scalar_cols::<C, I>(base, stride, bag, w, max, div, j, dim, o);
+            bag_scalar_cols::<C, I>(bag, j);
         }
     }
 }
@@ -245,47 +267,37 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(
 ///
 /// # Safety
 /// As [`bag_block`]; `j <= dim`.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn bag_scalar_cols<C: Codec, I: Index>(
-    base: *const C::Unit,
-    stride: usize,
-    bag: &[I],
-    w: Option<&[f32]>,
-    max: bool,
-    div: Option<f32>,
-    j: usize,
-    dim: usize,
-    o: *mut f32,
-) {
-    // SAFETY: rows are validated rows of `stride` units; `t < bag.len()`
+unsafe fn bag_scalar_cols<C: Codec, I: Index>(bag: Bag<'_, C, I>, j: usize) {
+    let (rows, stride) = (bag.rows, bag.stride);
+    // SAFETY: rows are validated rows of `stride` units; `t < rows.len()`
     // (and the weights have one entry per position); `c < dim` is inside
     // the output row.
     unsafe {
-        for c in j..dim {
+        for c in j..bag.dim {
             let value = |t: usize| {
-                let r = row_at(bag, t);
-                C::value(core::slice::from_raw_parts(base.add(r * stride), stride), c)
+                let r = row_at(rows, t);
+                C::value(core::slice::from_raw_parts(bag.base.add(r * stride), stride), c)
             };
             let mut acc = value(0);
-            if max {
-                for t in 1..bag.len() {
+            if bag.max {
+                for t in 1..rows.len() {
                     acc = crate::bags::max_nan(acc, value(t));
                 }
-            } else if let Some(w) = w {
+            } else if let Some(w) = bag.weights {
                 acc *= *w.get_unchecked(0);
-                for t in 1..bag.len() {
+                for t in 1..rows.len() {
                     acc += *w.get_unchecked(t) * value(t);
                 }
             } else {
-                for t in 1..bag.len() {
+                for t in 1..rows.len() {
                     acc += value(t);
                 }
             }
-            if let Some(d) = div {
+            if let Some(d) = bag.div {
                 acc = if d == 0.0 { 0.0 } else { acc / d };
             }
-            *o.add(c) = acc;
+            *bag.out.add(c) = acc;
         }
     }
 }

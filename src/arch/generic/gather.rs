@@ -10,7 +10,7 @@ use crate::{Element, GatherInto, Index};
 
 /// A validated `gather` call: `out` has `indices · dim` elements and every
 /// index is a row of `table` (`stride` units per row).
-pub(crate) struct Gather<'a, T: Codec, O, I> {
+pub struct Gather<'a, T: Codec, O, I> {
     pub table: &'a [T::Unit],
     pub stride: usize,
     pub dim: usize,
@@ -22,26 +22,12 @@ impl<T: GatherInto<O>, O: Element, I: Index> Job for Gather<'_, T, O, I> {
     type Output = ();
     #[inline(always)]
     fn portable(self) {
-        <T as gather_into::Sealed<O>>::portable(
-            self.table,
-            self.stride,
-            self.dim,
-            self.indices,
-            self.out,
-        )
+        <T as gather_into::Sealed<O>>::portable(self)
     }
     #[inline(always)]
     unsafe fn simd<V: Vector>(self) {
         // SAFETY: the job's contract (validated inputs, the ISA present).
-        unsafe {
-            <T as gather_into::Sealed<O>>::simd::<V, I>(
-                self.table,
-                self.stride,
-                self.dim,
-                self.indices,
-                self.out,
-            )
-        }
+        unsafe { <T as gather_into::Sealed<O>>::simd::<V, I>(self) }
     }
 }
 
@@ -212,22 +198,18 @@ unsafe fn decode_dim<V: Vector, C: Codec, I: Index, const D: usize>(
 /// # Safety
 /// The module's contract (`arch::generic`).
 #[inline(always)]
-pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(
-    table: &[C::Unit],
-    stride: usize,
-    dim: usize,
-    idx: &[I],
-    out: &mut [f32],
-) {
+pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(job: Gather<'_, C, f32, I>) {
+    let Gather {
+        table,
+        stride,
+        dim,
+        indices,
+        out,
+    } = job;
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
-        match dim {
-            4 => decode_dim::<V, C, I, 4>(table, stride, dim, idx, out),
-            8 => decode_dim::<V, C, I, 8>(table, stride, dim, idx, out),
-            16 => decode_dim::<V, C, I, 16>(table, stride, dim, idx, out),
-            32 => decode_dim::<V, C, I, 32>(table, stride, dim, idx, out),
-            64 => decode_dim::<V, C, I, 64>(table, stride, dim, idx, out),
-            _ => decode_dim::<V, C, I, 0>(table, stride, dim, idx, out),
-        }
+        super::with_fixed_dim!(dim, const D => {
+            decode_dim::<V, C, I, D>(table, stride, dim, indices, out)
+        })
     }
 }

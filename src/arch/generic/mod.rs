@@ -123,6 +123,25 @@ macro_rules! for_rows {
 
 pub(crate) use for_rows;
 
+/// Evaluates `$body` with the const `$d` equal to `$dim` when `$dim` is one
+/// of the fixed-dim bodies (4, 8, 16, 32, 64 columns), and 0 (the generic
+/// body) otherwise: the one list of the row widths that `decode` and
+/// `scatter_add` compile a fully unrolled body for.
+macro_rules! with_fixed_dim {
+    ($dim:expr, const $d:ident => $body:expr) => {
+        match $dim {
+            4 => { const $d: usize = 4; $body }
+            8 => { const $d: usize = 8; $body }
+            16 => { const $d: usize = 16; $body }
+            32 => { const $d: usize = 32; $body }
+            64 => { const $d: usize = 64; $body }
+            _ => { const $d: usize = 0; $body }
+        }
+    };
+}
+
+pub(crate) use with_fixed_dim;
+
 /// Whether a row's last `n < LANES` columns go through one partial vector
 /// (`load_partial`/`store_partial`) rather than a scalar loop.
 ///

@@ -172,13 +172,8 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
 ) {
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
-        match dim {
-            4 => scatter_add_dim::<V, T, I, 4>(table, dim, idx, grad, scale),
-            8 => scatter_add_dim::<V, T, I, 8>(table, dim, idx, grad, scale),
-            16 => scatter_add_dim::<V, T, I, 16>(table, dim, idx, grad, scale),
-            32 => scatter_add_dim::<V, T, I, 32>(table, dim, idx, grad, scale),
-            64 => scatter_add_dim::<V, T, I, 64>(table, dim, idx, grad, scale),
-            _ => scatter_add_dim::<V, T, I, 0>(table, dim, idx, grad, scale),
-        }
+        super::with_fixed_dim!(dim, const D => {
+            scatter_add_dim::<V, T, I, D>(table, dim, idx, grad, scale)
+        })
     }
 }
