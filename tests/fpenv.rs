@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{TestRng, kernels};
+use common::{TestElement, TestRng, kernels};
 use embedding_kernels::{Bags, Kernels, Pooling, Table, TableMut, bf16, f16};
 use std::hint::black_box;
 
@@ -86,6 +86,23 @@ fn narrowing_inputs() -> Vec<f32> {
     v
 }
 
+/// Widening `every` on `k` in the rounding mode `(name, mode)` gives
+/// `half`'s bits.
+fn widening_is_halfs<H: TestElement>(k: Kernels, (name, mode): (&str, u32), every: &[H]) {
+    let mut wide = vec![0f32; every.len()];
+    with_mode(mode, || k.to_f32(black_box(every), &mut wide).unwrap());
+    for (x, y) in every.iter().zip(&wide) {
+        assert_eq!(
+            y.to_bits(),
+            x.to_f32().to_bits(),
+            "{} {:#x} on {} in mode {name}",
+            H::name(),
+            x.bits(),
+            k.isa()
+        );
+    }
+}
+
 #[test]
 fn conversions_ignore_the_rounding_mode() {
     let src = narrowing_inputs();
@@ -96,27 +113,8 @@ fn conversions_ignore_the_rounding_mode() {
     for (name, mode) in MODES {
         for k in kernels() {
             // Widening every f16 and bf16 bit pattern: `half`'s bits.
-            let mut wide = vec![0f32; every_h.len()];
-            with_mode(mode, || k.to_f32(black_box(&every_h), &mut wide).unwrap());
-            for (x, y) in every_h.iter().zip(&wide) {
-                assert_eq!(
-                    y.to_bits(),
-                    x.to_f32().to_bits(),
-                    "f16 {:#x} on {} in mode {name}",
-                    x.to_bits(),
-                    k.isa()
-                );
-            }
-            with_mode(mode, || k.to_f32(black_box(&every_b), &mut wide).unwrap());
-            for (x, y) in every_b.iter().zip(&wide) {
-                assert_eq!(
-                    y.to_bits(),
-                    x.to_f32().to_bits(),
-                    "bf16 {:#x} on {} in mode {name}",
-                    x.to_bits(),
-                    k.isa()
-                );
-            }
+            widening_is_halfs(k, (name, mode), &every_h);
+            widening_is_halfs(k, (name, mode), &every_b);
             let mut h = vec![f16::ZERO; src.len()];
             let mut b = vec![bf16::ZERO; src.len()];
             with_mode(mode, || {
