@@ -3,17 +3,31 @@
 
 use embedding_kernels::{Bags, Error, Pooling, Table, bf16, f16, onehot};
 
+/// Fills a 3×4 matrix of `init` values with `fill`, checks it against
+/// `want`, row by row, and returns it.
+#[track_caller]
+fn assert_3x4(
+    init: f32,
+    fill: impl FnOnce(&mut [f32]) -> Result<(), Error>,
+    want: [[f32; 4]; 3],
+) -> [f32; 12] {
+    let mut a = [init; 3 * 4];
+    fill(&mut a).unwrap();
+    assert_eq!(a[..], *want.as_flattened());
+    a
+}
+
 #[test]
 fn one_hot_by_hand() {
-    let mut a = [9.0f32; 3 * 4];
-    onehot::one_hot(&[2u8, 0, 2], 4, &mut a).unwrap();
-    #[rustfmt::skip]
-    let want = [
-        0.0, 0.0, 1.0, 0.0,
-        1.0, 0.0, 0.0, 0.0,
-        0.0, 0.0, 1.0, 0.0,
-    ];
-    assert_eq!(a, want);
+    assert_3x4(
+        9.0,
+        |a| onehot::one_hot(&[2u8, 0, 2], 4, a),
+        [
+            [0.0, 0.0, 1.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+        ],
+    );
     assert_eq!(
         onehot::one_hot(&[4u8], 4, &mut [0.0; 4]),
         Err(Error::IndexOutOfRange {
@@ -38,15 +52,16 @@ fn multi_hot_by_hand() {
     let idx = [1i64, 1, 3, 0];
     let off = [0i64, 3, 3, 4];
     let w = [0.5f32, 0.25, 2.0, 4.0];
-    let mut a = [0.0f32; 3 * 4];
-    onehot::multi_hot(Bags::new(&idx, &off).with_weights(&w), 4, &mut a).unwrap();
-    #[rustfmt::skip]
-    let want = [
-        0.0, 0.75, 0.0, 2.0,
-        0.0, 0.0,  0.0, 0.0,
-        4.0, 0.0,  0.0, 0.0,
-    ];
-    assert_eq!(a, want);
+    let bags = Bags::new(&idx, &off).with_weights(&w);
+    let mut a = assert_3x4(
+        0.0,
+        |a| onehot::multi_hot(bags, 4, a),
+        [
+            [0.0, 0.75, 0.0, 2.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [4.0, 0.0, 0.0, 0.0],
+        ],
+    );
     onehot::multi_hot(Bags::new(&idx, &off), 4, &mut a).unwrap();
     assert_eq!(&a[..4], &[0.0, 2.0, 0.0, 1.0]);
 }
