@@ -108,13 +108,7 @@ where
         let mut obuf = vec![O::default(); n * dim + s.shift];
         k.gather(table, &idx, &mut obuf[s.shift..]).unwrap();
         let got = &obuf[s.shift..];
-        if let Some(want) = &oracle {
-            assert_eq_oracle(&what, k.isa(), got, want);
-        }
-        match &reference {
-            None => reference = Some(got.to_vec()),
-            Some(r) => assert_same(&what, k.isa(), got, r),
-        }
+        check_path(&what, k.isa(), got, oracle.as_deref(), &mut reference);
         // Row by row, the result is the table's row, bit for bit: copied
         // for same-type gathers, widened as `half` does otherwise (NaNs made
         // quiet, payloads kept), on every path.
@@ -151,6 +145,25 @@ where
             .unwrap();
         let got: Vec<f32> = reference.unwrap().iter().map(|x| x.to_f32()).collect();
         assert_same(&what, Isa::Portable, &got, &want);
+    }
+}
+
+/// Checks `got`, a result on `isa`: `==` the `oracle` when there is one,
+/// and the same bits as the first path's result, kept in `first`.
+#[track_caller]
+fn check_path<T: TestElement>(
+    what: &str,
+    isa: Isa,
+    got: &[T],
+    oracle: Option<&[T]>,
+    first: &mut Option<Vec<T>>,
+) {
+    if let Some(want) = oracle {
+        assert_eq_oracle(what, isa, got, want);
+    }
+    match first {
+        None => *first = Some(got.to_vec()),
+        Some(r) => assert_same(what, isa, got, r),
     }
 }
 
@@ -291,10 +304,7 @@ fn check_bags<T: TestElement, I: TestIndex>(
             (Some(want), _) => check_bound(&what, k.isa(), got, want, data, dim, &case, pooling),
             _ => {}
         }
-        match &reference {
-            None => reference = Some(got.to_vec()),
-            Some(r) => assert_same(&what, k.isa(), got, r),
-        }
+        check_path(&what, k.isa(), got, None, &mut reference);
     }
     // f16/bf16 tables equal widening the table first.
     if T::name() != "f32" {
@@ -409,13 +419,7 @@ fn check_scatter<T: TestElement, I: TestIndex>(s: Shape, scale: f32, any: bool) 
         let mut t = TableMut::new(&mut tbuf[s.shift..], dim).unwrap();
         k.scatter_add(&mut t, &idx, &grad, scale).unwrap();
         let got = &tbuf[s.shift..];
-        if let Some(want) = &oracle {
-            assert_eq_oracle(&what, k.isa(), got, want);
-        }
-        match &reference {
-            None => reference = Some(got.to_vec()),
-            Some(r) => assert_same(&what, k.isa(), got, r),
-        }
+        check_path(&what, k.isa(), got, oracle.as_deref(), &mut reference);
     }
 }
 
@@ -473,27 +477,6 @@ proptest! {
     }
 
     #[test]
-    fn bags_equal_multi_hot_product_exactly_without_repeats(
-        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
-    ) {
-        bags_case(elem, index, s, pooling, weighted, BagMode::Distinct);
-    }
-
-    #[test]
-    fn bags_with_repeats_within_bound(
-        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
-    ) {
-        bags_case(elem, index, s, pooling, weighted, BagMode::Repeats);
-    }
-
-    #[test]
-    fn bags_paths_agree_on_any_bits(
-        s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
-    ) {
-        bags_case(elem, index, s, pooling, weighted, BagMode::AnyBits);
-    }
-
-    #[test]
     fn scatter_add_equals_transposed_one_hot_product(
         s in shapes(), elem in 0..3usize, index in 0..7usize, scale in scales()
     ) {
@@ -506,6 +489,29 @@ proptest! {
     ) {
         scatter_case(elem, index, s, scale, true);
     }
+}
+
+/// One property test per bag mode, all over the same inputs.
+macro_rules! bags_tests {
+    ($($name:ident: $mode:expr;)*) => {
+        proptest! {
+            #![proptest_config(config(256))]
+            $(
+                #[test]
+                fn $name(
+                    s in shapes(), elem in 0..3usize, index in 0..7usize, pooling in poolings(), weighted in any::<bool>()
+                ) {
+                    bags_case(elem, index, s, pooling, weighted, $mode);
+                }
+            )*
+        }
+    };
+}
+
+bags_tests! {
+    bags_equal_multi_hot_product_exactly_without_repeats: BagMode::Distinct;
+    bags_with_repeats_within_bound: BagMode::Repeats;
+    bags_paths_agree_on_any_bits: BagMode::AnyBits;
 }
 
 // ------------------------------------------------- every tail, every alignment
@@ -610,15 +616,7 @@ fn check_large<T: TestElement + GatherInto<f32>>(rows: usize, dim: usize, n: usi
         .iter()
         .map(|&(p, w)| bags_out(Kernels::portable(), p, w))
         .collect();
-    let mut scattered = data.clone();
-    Kernels::portable()
-        .scatter_add(
-            &mut TableMut::new(&mut scattered, dim).unwrap(),
-            &idx,
-            &grad,
-            0.25,
-        )
-        .unwrap();
+    let want_scattered = scattered(Kernels::portable(), &data, dim, &idx, &grad, 0.25);
     for k in kernels() {
         let mut got = vec![0.0f32; n * dim];
         k.gather(table, &idx, &mut got).unwrap();
@@ -629,10 +627,8 @@ fn check_large<T: TestElement + GatherInto<f32>>(rows: usize, dim: usize, n: usi
         {
             assert_same(&what, k.isa(), &bags_out(k, p, w), want);
         }
-        let mut t = data.clone();
-        k.scatter_add(&mut TableMut::new(&mut t, dim).unwrap(), &idx, &grad, 0.25)
-            .unwrap();
-        assert_same(&what, k.isa(), &t, &scattered);
+        let t = scattered(k, &data, dim, &idx, &grad, 0.25);
+        assert_same(&what, k.isa(), &t, &want_scattered);
     }
     data.clear();
 }

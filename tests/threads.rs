@@ -16,7 +16,7 @@ mod common;
 
 use std::sync::Barrier;
 
-use common::{TestElement, TestRng, assert_same, kernels};
+use common::{POOLINGS, TestElement, TestRng, assert_same, kernels, scattered};
 use embedding_kernels::quantized::{
     Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, dequantize, quantize,
 };
@@ -31,7 +31,6 @@ const ROWS: usize = if cfg!(miri) { 6 } else { 64 };
 const DIM: usize = if cfg!(miri) { 5 } else { 37 };
 const N: usize = if cfg!(miri) { 4 } else { 48 };
 const ROUNDS: usize = if cfg!(miri) { 1 } else { 3 };
-const POOLINGS: [Pooling; 4] = [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max];
 
 /// The shared read-only inputs.
 struct Shared {
@@ -147,15 +146,7 @@ fn check_scatter<T: TestElement>(part: &mut [T], rng: &mut TestRng, paths: &[Ker
     let grad: Vec<f32> = (0..N * DIM).map(|_| rng.finite()).collect();
     let scale = -0.375;
     let step = |part: &mut [T], k: Option<Kernels>| {
-        let mut want = part.to_vec();
-        Kernels::portable()
-            .scatter_add(
-                &mut TableMut::new(&mut want, DIM).unwrap(),
-                &idx,
-                &grad,
-                scale,
-            )
-            .unwrap();
+        let want = scattered(Kernels::portable(), part, DIM, &idx, &grad, scale);
         let mut t = TableMut::new(part, DIM).unwrap();
         match k {
             Some(k) => k.scatter_add(&mut t, &idx, &grad, scale).unwrap(),
