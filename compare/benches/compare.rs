@@ -29,7 +29,10 @@ use criterion::{
 use embedding_kernels::{
     Bags, Pooling, Table, TableMut, f16, gather, gather_bags, onehot, scatter_add,
 };
-use embedding_kernels_compare::{LOOKUPS, Rng, copy_loop, copy_std, to_usize};
+use embedding_kernels_compare::{
+    IdSets, LOOKUPS, Rng, add_row, convert_row, copy_loop, copy_row, copy_std, naive_bag_sums,
+    naive_gather, naive_scatter, tables,
+};
 use ndarray::{Array2, ArrayView2, Axis};
 
 /// Cycles through `0..sets`, one step per call.
@@ -61,16 +64,8 @@ fn gather_f32_group(g: &mut BenchmarkGroup<'_, WallTime>, rows: usize, dim: usiz
     let shape = format!("{rows}x{dim}");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (rows * dim) as u64);
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 1021) as f32).collect();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(&mut rng, sets, n, rows);
+    let (t, table_c, view) = tables(&table, rows, dim);
     let mut out = vec![0.0f32; n * dim];
 
     g.throughput(Throughput::Bytes((n * dim * 4) as u64));
@@ -78,10 +73,13 @@ fn gather_f32_group(g: &mut BenchmarkGroup<'_, WallTime>, rows: usize, dim: usiz
     let mut next = cycle(sets);
     g.bench_function(BenchmarkId::new("naive", &shape), |b| {
         b.iter(|| {
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids[next()])) {
-                let r = i as usize;
-                o.copy_from_slice(&table[r * dim..(r + 1) * dim]);
-            }
+            naive_gather(
+                &mut out,
+                dim,
+                black_box(&ids[next()]),
+                (&table, dim),
+                copy_row,
+            )
         })
     });
     g.bench_function(BenchmarkId::new("embedding-kernels", &shape), |b| {
@@ -119,13 +117,9 @@ fn bench_gather_f16(c: &mut Criterion) {
     let table: Vec<f16> = (0..rows * dim)
         .map(|v| f16::from_f32((v % 1021) as f32))
         .collect();
-    let ids = rng.ids(n, rows);
-    let ids_us = to_usize(&ids);
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c = Tensor::from_slice(&ids, n, &dev).unwrap();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(&mut rng, 1, n, rows);
+    let (ids, ids_us, ids_c) = (&ids[0], &ids_us[0], &ids_c[0]);
+    let (t, table_c, view) = tables(&table, rows, dim);
     let mut out = vec![0.0f32; n * dim];
 
     let mut g = c.benchmark_group("gather_f16_to_f32");
@@ -133,22 +127,18 @@ fn bench_gather_f16(c: &mut Criterion) {
     memcpy_benches(&mut g, &shape, n * dim * 4);
     g.bench_function(BenchmarkId::new("naive", &shape), |b| {
         b.iter(|| {
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids)) {
-                let r = i as usize;
-                for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                    *y = x.to_f32();
-                }
-            }
+            let put = convert_row(f16::to_f32);
+            naive_gather(&mut out, dim, black_box(ids), (&table, dim), put)
         })
     });
     g.bench_function(BenchmarkId::new("embedding-kernels", &shape), |b| {
-        b.iter(|| gather(t, black_box(&ids), &mut out).unwrap())
+        b.iter(|| gather(t, black_box(ids), &mut out).unwrap())
     });
     // candle: embedding on the F16 tensor, then to_dtype(F32).
     g.bench_function(BenchmarkId::new("candle", &shape), |b| {
         b.iter(|| {
             table_c
-                .embedding(black_box(&ids_c))
+                .embedding(black_box(ids_c))
                 .unwrap()
                 .to_dtype(DType::F32)
                 .unwrap()
@@ -156,10 +146,7 @@ fn bench_gather_f16(c: &mut Criterion) {
     });
     // ndarray: select, then mapv to f32.
     g.bench_function(BenchmarkId::new("ndarray", &shape), |b| {
-        b.iter(|| {
-            view.select(Axis(0), black_box(&ids_us))
-                .mapv(|x| x.to_f32())
-        })
+        b.iter(|| view.select(Axis(0), black_box(ids_us)).mapv(|x| x.to_f32()))
     });
     g.finish();
 }
@@ -170,14 +157,10 @@ fn scatter_group(g: &mut BenchmarkGroup<'_, WallTime>, rows: usize, dim: usize, 
     let shape = format!("{rows}x{dim}");
     let scale = 1.0f32 / 1024.0;
     let mut rng = Rng(11 ^ rows as u64);
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
+    let id_sets = IdSets::new(&mut rng, sets, n, rows);
+    let (ids, ids_us, ids_c) = (&id_sets.ids, &id_sets.ids_us, &id_sets.ids_c);
     let grad: Vec<f32> = (0..n * dim).map(|v| (v % 7) as f32).collect();
     let dev = Device::Cpu;
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
     // index_add has no scale: the gradient is pre-scaled outside the loop
     // (favours candle).
     let grad_scaled: Vec<f32> = grad.iter().map(|&g| scale * g).collect();
@@ -194,12 +177,9 @@ fn scatter_group(g: &mut BenchmarkGroup<'_, WallTime>, rows: usize, dim: usize, 
     g.bench_function(BenchmarkId::new("naive", &shape), |b| {
         let t = table.as_slice_mut().unwrap();
         b.iter(|| {
-            for (g, &i) in grad.chunks_exact(dim).zip(black_box(&ids[next()])) {
-                let r = i as usize;
-                for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
-                    *t += scale * g;
-                }
-            }
+            naive_scatter(t, dim, black_box(&ids[next()]), &grad, |t, g| {
+                *t += scale * g
+            })
         })
     });
     g.bench_function(BenchmarkId::new("embedding-kernels", &shape), |b| {
@@ -216,17 +196,7 @@ fn scatter_group(g: &mut BenchmarkGroup<'_, WallTime>, rows: usize, dim: usize, 
     });
     // candle's in-place alternative: scatter_add_set takes one index per
     // element, so (n, dim) id tensors, built outside the loop.
-    let ids2_c: Vec<Tensor> = ids_c
-        .iter()
-        .map(|i| {
-            i.reshape((n, 1))
-                .unwrap()
-                .broadcast_as((n, dim))
-                .unwrap()
-                .contiguous()
-                .unwrap()
-        })
-        .collect();
+    let ids2_c = id_sets.per_element(dim);
     g.bench_function(BenchmarkId::new("candle-scatter_add_set", &shape), |b| {
         let t = Tensor::from_slice(&start, (rows, dim), &dev).unwrap();
         b.iter(|| {
@@ -264,17 +234,9 @@ fn bench_bags(c: &mut Criterion) {
     let shape = format!("{n_bags}x{bag}_from_{rows}x{dim}");
     let mut rng = Rng(5);
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(&mut rng, sets, n, rows);
     let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let (t, table_c, view) = tables(&table, rows, dim);
     let mut out = vec![0.0f32; n_bags * dim];
 
     let mut g = c.benchmark_group("bags_sum");
@@ -283,18 +245,8 @@ fn bench_bags(c: &mut Criterion) {
     let mut next = cycle(sets);
     g.bench_function(BenchmarkId::new("naive", &shape), |b| {
         b.iter(|| {
-            for (o, ids) in out
-                .chunks_exact_mut(dim)
-                .zip(black_box(&ids[next()]).chunks_exact(bag))
-            {
-                o.fill(0.0);
-                for &i in ids {
-                    let r = i as usize;
-                    for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                        *y += x;
-                    }
-                }
-            }
+            let ids = (black_box(&ids[next()][..]), bag);
+            naive_bag_sums(&mut out, dim, ids, (&table, dim), add_row)
         })
     });
     g.bench_function(BenchmarkId::new("embedding-kernels", &shape), |b| {

@@ -38,7 +38,10 @@ use candle_core::{DType, Device, Tensor};
 use embedding_kernels::{
     Bags, Isa, Pooling, Table, TableMut, f16, gather, gather_bags, onehot, scatter_add,
 };
-use embedding_kernels_compare::{LOOKUPS, Rng, copy_loop, copy_std, to_usize};
+use embedding_kernels_compare::{
+    IdSets, LOOKUPS, Rng, add_row, convert_row, copy_loop, copy_row, copy_std, naive_bag_sums,
+    naive_gather, naive_scatter, tables,
+};
 use ndarray::{Array2, ArrayView2, Axis};
 
 const ROUNDS: usize = 21;
@@ -170,19 +173,16 @@ fn share(k: usize, of: usize, sets: usize) -> impl FnMut() -> usize {
     }
 }
 
+/// The shares (see [`share`]) of `N` implementations.
+fn shares<const N: usize>(sets: usize) -> [impl FnMut() -> usize; N] {
+    std::array::from_fn(|k| share(k, N, sets))
+}
+
 fn gather_f32_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     let n = LOOKUPS;
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 1021) as f32).collect();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(rng, sets, n, rows);
+    let (t, table_c, view) = tables(&table, rows, dim);
     let mb = (rows * dim * 4) >> 20;
     let case = format!("gather f32, {rows}×{dim} ({mb} MB table), {n} lookups");
 
@@ -202,20 +202,12 @@ fn gather_f32_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, 
     let mut v = memcpy_variants(&src, &out);
     let (ids, ids_us, ids_c, table, out) = (&ids, &ids_us, &ids_c, &table, &out);
     let (table_c, view) = (&table_c, &view);
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        share(0, 4, sets),
-        share(1, 4, sets),
-        share(2, 4, sets),
-        share(3, 4, sets),
-    );
+    let [mut s0, mut s1, mut s2, mut s3] = shares::<4>(sets);
     v.push((
         "naive",
         Box::new(move || {
-            let mut out = out.borrow_mut();
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids[s0()])) {
-                let r = i as usize;
-                o.copy_from_slice(&table[r * dim..(r + 1) * dim]);
-            }
+            let ids = black_box(&ids[s0()]);
+            naive_gather(&mut out.borrow_mut(), dim, ids, (table, dim), copy_row);
         }),
     ));
     v.push((
@@ -244,25 +236,21 @@ fn gather_f16_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize) 
     let table: Vec<f16> = (0..rows * dim)
         .map(|v| f16::from_f32((v % 1021) as f32))
         .collect();
-    let ids = rng.ids(n, rows);
-    let ids_us = to_usize(&ids);
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c = Tensor::from_slice(&ids, n, &dev).unwrap();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(rng, 1, n, rows);
+    let (ids, ids_us, ids_c) = (&ids[0], &ids_us[0], &ids_c[0]);
+    let (t, table_c, view) = tables(&table, rows, dim);
     let case = format!("gather f16→f32, {rows}×{dim}, {n} lookups");
 
     let candle = || {
         table_c
-            .embedding(&ids_c)
+            .embedding(ids_c)
             .unwrap()
             .to_dtype(DType::F32)
             .unwrap()
     };
-    let nd = || view.select(Axis(0), &ids_us).mapv(|x| x.to_f32());
+    let nd = || view.select(Axis(0), ids_us).mapv(|x| x.to_f32());
     let mut want = vec![0.0f32; n * dim];
-    gather(t, &ids, &mut want).unwrap();
+    gather(t, ids, &mut want).unwrap();
     same(
         &case,
         "candle",
@@ -274,17 +262,18 @@ fn gather_f16_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize) 
     let src = vec![1.0f32; n * dim];
     let out = RefCell::new(vec![0.0f32; n * dim]);
     let mut v = memcpy_variants(&src, &out);
-    let (ids, table, out) = (&ids, &table, &out);
+    let (table, out) = (&table, &out);
     v.push((
         "naive",
         Box::new(move || {
-            let mut out = out.borrow_mut();
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(ids)) {
-                let r = i as usize;
-                for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                    *y = x.to_f32();
-                }
-            }
+            let put = convert_row(f16::to_f32);
+            naive_gather(
+                &mut out.borrow_mut(),
+                dim,
+                black_box(ids),
+                (table, dim),
+                put,
+            );
         }),
     ));
     v.push((
@@ -311,30 +300,16 @@ fn gather_f16_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize) 
 fn scatter_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     let n = LOOKUPS;
     let scale = 1.0f32 / 1024.0;
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
+    let id_sets = IdSets::new(rng, sets, n, rows);
     let grad: Vec<f32> = (0..n * dim).map(|v| (v % 7) as f32).collect();
     let dev = Device::Cpu;
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
     // candle's index_add has no scale: the user passes a pre-scaled gradient
     // (built here, outside the timed region; favours candle).
     let grad_scaled: Vec<f32> = grad.iter().map(|&g| scale * g).collect();
     let grad_c = Tensor::from_slice(&grad_scaled, (n, dim), &dev).unwrap();
     // scatter_add_set (in place) wants one index per element: (n, dim) ids.
-    let ids2_c: Vec<Tensor> = ids_c
-        .iter()
-        .map(|i| {
-            i.reshape((n, 1))
-                .unwrap()
-                .broadcast_as((n, dim))
-                .unwrap()
-                .contiguous()
-                .unwrap()
-        })
-        .collect();
+    let ids2_c = id_sets.per_element(dim);
+    let IdSets { ids, ids_us, ids_c } = id_sets;
     let mb = (rows * dim * 4) >> 20;
     let case = format!("scatter-add f32, {rows}×{dim} ({mb} MB table), {n} rows (bytes: gradient)");
 
@@ -386,24 +361,13 @@ fn scatter_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, set
     let mut v = memcpy_variants(&grad, &copy);
     let (ids, ids_us, ids_c, ids2_c, grad, table) = (&ids, &ids_us, &ids_c, &ids2_c, &grad, &table);
     let (grad_c, table_c, table_c2, grad_nd) = (&grad_c, &table_c, &table_c2, &grad_nd);
-    let (mut s0, mut s1, mut s2, mut s3, mut s4) = (
-        share(0, 5, sets),
-        share(1, 5, sets),
-        share(2, 5, sets),
-        share(3, 5, sets),
-        share(4, 5, sets),
-    );
+    let [mut s0, mut s1, mut s2, mut s3, mut s4] = shares::<5>(sets);
     v.push((
         "naive",
         Box::new(move || {
             let mut t = table.borrow_mut();
             let t = t.as_slice_mut().unwrap();
-            for (g, &i) in grad.chunks_exact(dim).zip(black_box(&ids[s0()])) {
-                let r = i as usize;
-                for (t, &g) in t[r * dim..(r + 1) * dim].iter_mut().zip(g) {
-                    *t += scale * g;
-                }
-            }
+            naive_scatter(t, dim, black_box(&ids[s0()]), grad, |t, g| *t += scale * g);
         }),
     ));
     v.push((
@@ -447,17 +411,9 @@ fn bags_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, bag: u
     let n = n_bags * bag;
     let sets = 16;
     let table: Vec<f32> = (0..rows * dim).map(|v| (v % 13) as f32).collect();
-    let ids: Vec<Vec<u32>> = (0..sets).map(|_| rng.ids(n, rows)).collect();
-    let ids_us: Vec<Vec<usize>> = ids.iter().map(|i| to_usize(i)).collect();
+    let IdSets { ids, ids_us, ids_c } = IdSets::new(rng, sets, n, rows);
     let offsets: Vec<u32> = (0..=n_bags).map(|b| (b * bag) as u32).collect();
-    let dev = Device::Cpu;
-    let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
-    let ids_c: Vec<Tensor> = ids
-        .iter()
-        .map(|i| Tensor::from_slice(i, n, &dev).unwrap())
-        .collect();
-    let view = ArrayView2::from_shape((rows, dim), &table).unwrap();
-    let t = Table::new(&table, dim).unwrap();
+    let (t, table_c, view) = tables(&table, rows, dim);
     let case = format!("bags: sums of {n_bags} bags of {bag}, {rows}×{dim} (bytes: rows read)");
 
     let candle = |ids: &Tensor| {
@@ -495,28 +451,12 @@ fn bags_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize, bag: u
     let mut v = memcpy_variants(&src, &copy);
     let (ids, ids_us, ids_c, table, out, offsets) = (&ids, &ids_us, &ids_c, &table, &out, &offsets);
     let (candle, nd) = (&candle, &nd);
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        share(0, 4, sets),
-        share(1, 4, sets),
-        share(2, 4, sets),
-        share(3, 4, sets),
-    );
+    let [mut s0, mut s1, mut s2, mut s3] = shares::<4>(sets);
     v.push((
         "naive",
         Box::new(move || {
-            let mut out = out.borrow_mut();
-            for (o, ids) in out
-                .chunks_exact_mut(dim)
-                .zip(black_box(&ids[s0()]).chunks_exact(bag))
-            {
-                o.fill(0.0);
-                for &i in ids {
-                    let r = i as usize;
-                    for (y, x) in o.iter_mut().zip(&table[r * dim..(r + 1) * dim]) {
-                        *y += x;
-                    }
-                }
-            }
+            let ids = (black_box(&ids[s0()][..]), bag);
+            naive_bag_sums(&mut out.borrow_mut(), dim, ids, (table, dim), add_row);
         }),
     ));
     v.push((
@@ -584,10 +524,7 @@ fn seed_cases(rng: &mut Rng) {
         let mut out = vec![0.0f32; n * dim];
         let lookup = best(2000, || gather(t, black_box(&ids), &mut out).unwrap());
         let naive = best(2000, || {
-            for (o, &i) in out.chunks_exact_mut(dim).zip(black_box(&ids)) {
-                let r = i as usize;
-                o.copy_from_slice(&table[r * dim..(r + 1) * dim]);
-            }
+            naive_gather(&mut out, dim, black_box(&ids), (&table, dim), copy_row);
             black_box(&mut out);
         });
         let table_c = Tensor::from_slice(&table, (rows, dim), &dev).unwrap();
