@@ -7,7 +7,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use embedding_kernels::quantized::{
-    Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8, quantize,
+    Q4_0, Q4_K, Q6_K, Q8_0, Quantize, Rowwise2, Rowwise4, Rowwise8,
 };
 use embedding_kernels::{Bags, Format, GatherInto, Kernels, Pooling, Table, f16};
 use std::hint::black_box;
@@ -136,9 +136,7 @@ fn table_bytes<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
     let w: Vec<f32> = (0..rows * dim)
         .map(|v| ((v * 2654435761) % 1000) as f32 / 250.0 - 2.0)
         .collect();
-    let mut bytes = vec![0u8; rows * F::row_units(dim).unwrap()];
-    quantize::<F>(&w, dim, &mut bytes).unwrap();
-    bytes
+    common::quantized::<F>(&w, dim)
 }
 
 fn gather_one<F: Naive>(c: &mut Criterion, rows: usize, dim: usize) {
@@ -254,20 +252,12 @@ fn dram(c: &mut Criterion) {
     g.bench_function("f32", |b| {
         b.iter(|| k.gather(t, black_box(&sets[next()]), &mut out).unwrap())
     });
-    let b8 = {
-        let mut b = vec![0u8; rows * (dim + 8)];
-        quantize::<Rowwise8>(&w, dim, &mut b).unwrap();
-        b
-    };
+    let b8 = common::quantized::<Rowwise8>(&w, dim);
     let t8 = Table::<Rowwise8>::from_bytes(&b8, dim).unwrap();
     g.bench_function("rowwise8", |b| {
         b.iter(|| k.gather(t8, black_box(&sets[next()]), &mut out).unwrap())
     });
-    let bq = {
-        let mut b = vec![0u8; rows * 68];
-        quantize::<Q8_0>(&w, dim, &mut b).unwrap();
-        b
-    };
+    let bq = common::quantized::<Q8_0>(&w, dim);
     let tq = Table::<Q8_0>::from_bytes(&bq, dim).unwrap();
     g.bench_function("q8_0", |b| {
         b.iter(|| k.gather(tq, black_box(&sets[next()]), &mut out).unwrap())

@@ -20,7 +20,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use embedding_kernels::quantized::{Quantize, quantize};
+use embedding_kernels::quantized::Quantize;
 use embedding_kernels::{
     Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, TableMut, f16, gather, gather_bags,
     onehot, scatter_add,
@@ -29,7 +29,7 @@ use embedding_kernels::{
 mod harness;
 use harness::{
     Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums, naive_gather,
-    naive_scatter, next,
+    naive_scatter, next, quantized,
 };
 
 const LOOKUPS: usize = 4096;
@@ -415,9 +415,7 @@ fn quantized_table<F: Quantize>(rows: usize, dim: usize) -> Vec<u8> {
     let w: Vec<f32> = (0..rows * dim)
         .map(|v| ((v * 7919) % 1999) as f32 / 999.0 - 1.0)
         .collect();
-    let mut bytes = vec![0u8; rows * F::row_units(dim).unwrap()];
-    quantize::<F>(&w, dim, &mut bytes).unwrap();
-    bytes
+    quantized::<F>(&w, dim)
 }
 
 /// One quantized gather case: a `rows × dim` table of format `F`, quantized
@@ -740,14 +738,8 @@ where
     let mut variants: Vec<Variant<'_>> = vec![("naive".into(), {
         let (table, ids, out) = (&table, &ids, &out);
         Box::new(move || {
-            let put = convert_row(conv);
-            naive_gather(
-                &mut out.borrow_mut(),
-                dim,
-                black_box(ids),
-                (table, dim),
-                put,
-            )
+            let (out, put) = (&mut out.borrow_mut(), convert_row(conv));
+            naive_gather(out, dim, black_box(ids), (table, dim), put)
         })
     })];
     variants.extend(kernel_variants(|k| {

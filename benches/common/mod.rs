@@ -13,7 +13,9 @@ use std::hint::black_box;
 #[path = "../../examples/harness/mod.rs"]
 mod harness;
 #[allow(unused_imports)] // each bench uses only some
-pub use harness::{add_row, convert_row, copy_row, naive_bag_sums, naive_gather, naive_scatter};
+pub use harness::{
+    add_row, convert_row, copy_row, naive_bag_sums, naive_gather, naive_scatter, quantized,
+};
 
 /// `n` ids below `rows` from an xorshift generator seeded with `seed`.
 pub fn ids(n: usize, rows: usize, seed: u64) -> Vec<u32> {

@@ -266,14 +266,8 @@ fn gather_f16_case(report: &mut Report, rng: &mut Rng, rows: usize, dim: usize) 
     v.push((
         "naive",
         Box::new(move || {
-            let put = convert_row(f16::to_f32);
-            naive_gather(
-                &mut out.borrow_mut(),
-                dim,
-                black_box(ids),
-                (table, dim),
-                put,
-            );
+            let (out, put) = (&mut out.borrow_mut(), convert_row(f16::to_f32));
+            naive_gather(out, dim, black_box(ids), (table, dim), put);
         }),
     ));
     v.push((

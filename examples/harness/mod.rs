@@ -150,6 +150,13 @@ pub fn naive_scatter<T>(
     }
 }
 
+/// `w` (rows of `dim`) quantized to the format `F`.
+pub fn quantized<F: embedding_kernels::quantized::Quantize>(w: &[f32], dim: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; w.len() / dim * F::row_units(dim).unwrap()];
+    embedding_kernels::quantized::quantize::<F>(w, dim, &mut bytes).unwrap();
+    bytes
+}
+
 /// A row copied (`copy_from_slice`): the naive loop's row of a gather that
 /// does not convert.
 #[inline(always)]
