@@ -548,7 +548,7 @@ fn every_dim_and_alignment() {
                 gather_case(conv, 5, s, true);
             }
             for elem in 0..3 {
-                for pooling in [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max] {
+                for pooling in POOLINGS {
                     for weighted in [false, true] {
                         bags_case(elem, 4, s, pooling, weighted, BagMode::Distinct);
                         bags_case(elem, 6, s, pooling, weighted, BagMode::AnyBits);

@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{TestElement, TestRng, config, kernels};
+use common::{POOLINGS, TestElement, TestRng, config, kernels};
 use embedding_kernels::{Bags, Kernels, Pooling, Table, TableMut, bf16, f16, onehot};
 use proptest::prelude::*;
 
 fn pooling(p: u8) -> Pooling {
-    [Pooling::Sum, Pooling::Mean, Pooling::SqrtN, Pooling::Max][p as usize % 4]
+    POOLINGS[p as usize % 4]
 }
 
 proptest! {
