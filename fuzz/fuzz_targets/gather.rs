@@ -3,7 +3,7 @@
 //! `Table::from_bytes` at several alignments.
 #![no_main]
 
-use embedding_kernels::{Error, GatherInto, Kernels, Table, onehot};
+use embedding_kernels::{Error, GatherInto, Table};
 use embedding_kernels_fuzz::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -61,18 +61,7 @@ where
     assert_eq!(Ok(table.rows()), expect_table);
     let rows = table.rows();
 
-    let n = u.below(24);
-    let idx: Vec<I> = (0..n).map(|_| u.index::<I>(rows)).collect();
-    let expected_len = n.saturating_mul(dim);
-    let out_len = u.len_near(expected_len);
-    let expect = if out_len != expected_len {
-        Err(Error::OutputLength {
-            len: out_len,
-            expected: expected_len,
-        })
-    } else {
-        first_bad_index(&idx, rows).map_or(Ok(()), Err)
-    };
+    let (idx, out_len, expect) = gather_call::<I>(u, rows, dim, 24);
     let what = |p: &dyn std::fmt::Debug| {
         format!(
             "gather {}->{} dim {dim} rows {rows} idx {idx:?} on {p:?}",
@@ -80,14 +69,10 @@ where
             O::NAME
         )
     };
-
-    let fresh = sentinel::<O>(out_len);
-    let mut want = fresh.clone();
-    let r = Kernels::portable().gather(table, &idx, &mut want);
-    assert_eq!(r, expect, "{}", what(&"portable"));
-    if r.is_err() {
-        assert_bits(&what(&"portable (error)"), &want, &fresh);
-    } else {
+    // Gathers copy or widen exactly: the same bits on every path, NaNs
+    // included.
+    let call = |p: Path, out: &mut [O]| p.gather(table, &idx, out);
+    let check_ok = |want: &[O]| {
         // The model: each output row is the table's row, its bits copied
         // for same-type gathers, widened exactly (NaNs quiet, payload kept)
         // into f32.
@@ -107,23 +92,11 @@ where
             assert_bits(&what(&"portable vs the row"), got, &model);
         }
         // The one-hot oracle on small finite tables.
-        if finite && n * rows * dim <= 4096 && rows > 0 && data.iter().all(|x| !x.nan()) {
-            let mut a = vec![0.0f32; n * rows];
-            onehot::one_hot(&idx, rows, &mut a).unwrap();
-            let mut c = vec![O::default(); n * dim];
-            onehot::matmul(&a, &slice[..rows * dim], &mut c, n, rows, dim).unwrap();
-            assert_oracle(&what(&"one-hot oracle"), &want, &c);
+        if finite && data.iter().all(|x| !x.nan()) {
+            let w = &slice[..rows * dim];
+            gather_oracle(&what(&"one-hot oracle"), &idx, rows, dim, w, want);
         }
-    }
-
-    for &p in others() {
-        let mut out = fresh.clone();
-        let got = match p {
-            Path::Kernels(k) => k.gather(table, &idx, &mut out),
-            Path::Free => embedding_kernels::gather(table, &idx, &mut out),
-        };
-        assert_eq!(got, r, "{}", what(&p));
-        // Gathers copy or widen exactly: the same bits, NaNs included.
-        assert_bits(&what(&p), &out, &want);
-    }
+    };
+    let before = sentinel::<O>(out_len);
+    check_paths(&what, &before, expect, assert_bits, call, check_ok);
 }

@@ -79,7 +79,7 @@ fn offsets<I: FuzzIndex>(u: &mut In<'_>, n: usize) -> Vec<I> {
 }
 
 /// The documented checking order of `gather_bags`.
-fn expected_error<I: Index>(
+fn expected<I: Index>(
     idx: &[I],
     offsets: &[I],
     weights: Option<&[f32]>,
@@ -87,24 +87,18 @@ fn expected_error<I: Index>(
     dim: usize,
     rows: usize,
     out_len: usize,
-) -> Option<Error> {
+) -> Result<(), Error> {
     let n = idx.len();
-    if let Some(w) = weights {
-        if pooling == Pooling::Max {
-            return Some(Error::WeightsWithMax);
-        }
-        if w.len() != n {
-            return Some(Error::WeightsLength {
-                len: w.len(),
-                expected: n,
-            });
-        }
+    match weights {
+        Some(_) if pooling == Pooling::Max => return Err(Error::WeightsWithMax),
+        Some(w) => length(w.len(), n, WEIGHTS_LENGTH)?,
+        None => {}
     }
     let Some((first, rest)) = offsets.split_first() else {
-        return Some(Error::OffsetsEmpty);
+        return Err(Error::OffsetsEmpty);
     };
     if first.value() != 0 {
-        return Some(Error::FirstOffset {
+        return Err(Error::FirstOffset {
             value: first.value(),
         });
     }
@@ -112,14 +106,14 @@ fn expected_error<I: Index>(
     for (p, o) in rest.iter().enumerate() {
         let v = o.value();
         if v < 0 || v > n as i128 {
-            return Some(Error::OffsetOutOfRange {
+            return Err(Error::OffsetOutOfRange {
                 position: p + 1,
                 value: v,
                 len: n,
             });
         }
         if v < previous {
-            return Some(Error::OffsetsDecreasing {
+            return Err(Error::OffsetsDecreasing {
                 position: p + 1,
                 value: v,
                 previous,
@@ -128,19 +122,13 @@ fn expected_error<I: Index>(
         previous = v;
     }
     if previous != n as i128 {
-        return Some(Error::LastOffset {
+        return Err(Error::LastOffset {
             value: previous,
             len: n,
         });
     }
     let expected = rest.len().saturating_mul(dim);
-    if out_len != expected {
-        return Some(Error::OutputLength {
-            len: out_len,
-            expected,
-        });
-    }
-    first_bad_index(idx, rows)
+    length_then_indices(out_len, expected, OUTPUT_LENGTH, idx, rows)
 }
 
 /// The documented semantics over the decoded f32 table `dec`.
@@ -200,8 +188,8 @@ fn model<I: Index>(
 
 fn check<F: Format + GatherInto<f32>, I: FuzzIndex>(u: &mut In<'_>, table: Table<'_, F>) {
     let (rows, dim) = (table.rows(), table.dim());
-    let n = u.below(24);
-    let idx: Vec<I> = (0..n).map(|_| u.index::<I>(rows)).collect();
+    let idx = u.indices::<I>(rows, 24);
+    let n = idx.len();
     let offsets = offsets::<I>(u, n);
     let pooling = POOLINGS[u.below(4)];
     let weights: Option<Vec<f32>> = match u.u8() % 4 {
@@ -217,16 +205,8 @@ fn check<F: Format + GatherInto<f32>, I: FuzzIndex>(u: &mut In<'_>, table: Table
     if let Some(w) = &weights {
         bags = bags.with_weights(w);
     }
-    let expect = expected_error(
-        &idx,
-        &offsets,
-        weights.as_deref(),
-        pooling,
-        dim,
-        rows,
-        out_len,
-    )
-    .map_or(Ok(()), Err);
+    let weights = weights.as_deref();
+    let expect = expected(&idx, &offsets, weights, pooling, dim, rows, out_len);
     let what = |p: &dyn std::fmt::Debug| {
         format!(
             "bags {} {pooling:?} dim {dim} rows {rows} idx {idx:?} offsets {offsets:?} weights {weights:?} on {p:?}",
@@ -234,58 +214,38 @@ fn check<F: Format + GatherInto<f32>, I: FuzzIndex>(u: &mut In<'_>, table: Table
         )
     };
 
-    let fresh = sentinel::<f32>(out_len);
-    let mut want = fresh.clone();
-    let r = Kernels::portable().gather_bags(table, bags, pooling, &mut want);
-    assert_eq!(r, expect, "{}", what(&"portable"));
-    if r.is_err() {
-        assert_bits(&what(&"portable (error)"), &want, &fresh);
-    } else {
+    let call = |p: Path, out: &mut [f32]| p.gather_bags(table, bags, pooling, out);
+    let check_ok = |want: &[f32]| {
         // The table decoded to f32, as gather writes it.
         let all: Vec<u32> = (0..rows as u32).collect();
         let mut dec = vec![0.0f32; rows * dim];
         Kernels::portable().gather(table, &all, &mut dec).unwrap();
-        let m = model(&dec, dim, &idx, &offsets, weights.as_deref(), pooling);
-        assert_same(&what(&"portable vs the model"), &want, &m);
+        let m = model(&dec, dim, &idx, &offsets, weights, pooling);
+        assert_same(&what(&"portable vs the model"), want, &m);
         if F::NAME != "f32" {
             // The bags of the decoded f32 table, bit for bit.
             let mut f = vec![0.0f32; out_len];
             Kernels::portable()
                 .gather_bags(Table::new(&dec, dim).unwrap(), bags, pooling, &mut f)
                 .unwrap();
-            assert_same(&what(&"vs the decoded f32 table's bags"), &want, &f);
+            assert_same(&what(&"vs the decoded f32 table's bags"), want, &f);
         }
         let finite = dec
             .iter()
-            .chain(weights.iter().flatten())
+            .chain(weights.iter().copied().flatten())
             .all(|x| x.is_finite());
         let ascending = offsets.windows(2).all(|o| {
             let (s, e) = (o[0].value() as usize, o[1].value() as usize);
             idx[s..e].windows(2).all(|p| p[0].value() < p[1].value())
         });
-        if finite
-            && rows > 0
-            && bags_count * rows * dim <= 4096
-            && (pooling == Pooling::Max || ascending)
-        {
+        if finite && small(bags_count, rows, dim) && (pooling == Pooling::Max || ascending) {
             let mut a = vec![0.0f32; bags_count * rows];
             onehot::multi_hot(bags, rows, &mut a).unwrap();
             let mut c = vec![0.0f32; out_len];
             onehot::pool(&a, Table::new(&dec, dim).unwrap(), pooling, &mut c).unwrap();
-            assert_oracle(&what(&"one-hot oracle"), &want, &c);
+            assert_oracle(&what(&"one-hot oracle"), want, &c);
         }
-    }
-    for &p in others() {
-        let mut out = fresh.clone();
-        let got = match p {
-            Path::Kernels(k) => k.gather_bags(table, bags, pooling, &mut out),
-            Path::Free => embedding_kernels::gather_bags(table, bags, pooling, &mut out),
-        };
-        assert_eq!(got, r, "{}", what(&p));
-        if got.is_err() {
-            assert_bits(&what(&p), &out, &fresh);
-        } else {
-            assert_same(&what(&p), &out, &want);
-        }
-    }
+    };
+    let before = sentinel::<f32>(out_len);
+    check_paths(&what, &before, expect, assert_same, call, check_ok);
 }

@@ -6,7 +6,7 @@
 #![no_main]
 
 use embedding_kernels::quantized::dequantize;
-use embedding_kernels::{Error, Format, GatherInto, Kernels, Table, onehot};
+use embedding_kernels::{Error, Format, GatherInto, Kernels, Table};
 use embedding_kernels_fuzz::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -49,32 +49,15 @@ where
     assert_eq!(table.rows() * row_bytes, len);
     let rows = table.rows();
 
-    let n = u.below(20);
-    let idx: Vec<I> = (0..n).map(|_| u.index::<I>(rows)).collect();
-    let expected_len = n.saturating_mul(dim);
-    let out_len = u.len_near(expected_len);
-    let expect = if out_len != expected_len {
-        Err(Error::OutputLength {
-            len: out_len,
-            expected: expected_len,
-        })
-    } else {
-        first_bad_index(&idx, rows).map_or(Ok(()), Err)
-    };
+    let (idx, out_len, expect) = gather_call::<I>(u, rows, dim, 20);
     let what = |p: &dyn std::fmt::Debug| {
         format!(
             "gather {} dim {dim} rows {rows} idx {idx:?} on {p:?}",
             F::NAME
         )
     };
-
-    let fresh = sentinel::<f32>(out_len);
-    let mut want = fresh.clone();
-    let r = Kernels::portable().gather(table, &idx, &mut want);
-    assert_eq!(r, expect, "{}", what(&"portable"));
-    if r.is_err() {
-        assert_bits(&what(&"portable (error)"), &want, &fresh);
-    } else {
+    let call = |p: Path, out: &mut [f32]| p.gather(table, &idx, out);
+    let check_ok = |want: &[f32]| {
         for (k, &i) in idx.iter().enumerate() {
             let row = table.row(i.value() as usize).unwrap();
             let model: Vec<f32> = (0..dim)
@@ -86,47 +69,29 @@ where
                 &model,
             );
         }
-    }
-    for &p in others() {
-        let mut out = fresh.clone();
-        let got = match p {
-            Path::Kernels(k) => k.gather(table, &idx, &mut out),
-            Path::Free => embedding_kernels::gather(table, &idx, &mut out),
-        };
-        assert_eq!(got, r, "{}", what(&p));
-        if got.is_err() {
-            assert_bits(&what(&p), &out, &fresh);
-        } else {
-            assert_same(&what(&p), &out, &want);
-        }
-    }
+    };
+    let before = sentinel::<f32>(out_len);
+    let want = check_paths(&what, &before, expect, assert_same, call, check_ok);
 
     // dequantize: the whole table as gather writes it.
-    let deq_len = u.len_near(rows.saturating_mul(dim));
-    let fresh = sentinel::<f32>(deq_len);
-    let mut deq = fresh.clone();
-    let got = dequantize(table, &mut deq);
-    if deq_len != rows * dim {
-        assert_eq!(
-            got,
-            Err(Error::OutputLength {
-                len: deq_len,
-                expected: rows.saturating_mul(dim)
-            }),
-            "dequantize {} dim {dim} rows {rows}",
-            F::NAME
-        );
-        assert_bits(&"dequantize (error)", &deq, &fresh);
+    let expected = rows.saturating_mul(dim);
+    let deq_len = u.len_near(expected);
+    let (got, deq) = check_call(
+        &format_args!("dequantize {} dim {dim} rows {rows}", F::NAME),
+        &sentinel::<f32>(deq_len),
+        length(deq_len, expected, OUTPUT_LENGTH),
+        |d| dequantize(table, d),
+    );
+    if got.is_err() {
         return;
     }
-    assert_eq!(got, Ok(()), "dequantize {} dim {dim} rows {rows}", F::NAME);
     let all: Vec<usize> = (0..rows).collect();
     let mut rows_out = vec![0.0f32; rows * dim];
     Kernels::portable()
         .gather(table, &all, &mut rows_out)
         .unwrap();
     assert_same(&"dequantize vs gather of every row", &deq, &rows_out);
-    if r.is_ok() {
+    if let Some(want) = want {
         // gather == one_hot · dequantize(W): row by row exactly, and through
         // the dense oracle on small finite tables.
         for (k, &i) in idx.iter().enumerate() {
@@ -137,12 +102,8 @@ where
                 &deq[i * dim..][..dim],
             );
         }
-        if n * rows * dim <= 4096 && rows > 0 && deq.iter().all(|x| x.is_finite()) {
-            let mut a = vec![0.0f32; n * rows];
-            onehot::one_hot(&idx, rows, &mut a).unwrap();
-            let mut c = vec![0.0f32; n * dim];
-            onehot::matmul(&a, &deq, &mut c, n, rows, dim).unwrap();
-            assert_oracle(&what(&"one-hot oracle"), &want, &c);
+        if deq.iter().all(|x| x.is_finite()) {
+            gather_oracle(&what(&"one-hot oracle"), &idx, rows, dim, &deq, &want);
         }
     }
 }

@@ -6,7 +6,7 @@
 //! oracle `W += one_hot(x)ᵀ · (scale · G)` on small finite cases.
 #![no_main]
 
-use embedding_kernels::{Error, Kernels, TableMut, onehot};
+use embedding_kernels::{Error, TableMut, onehot};
 use embedding_kernels_fuzz::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -21,8 +21,8 @@ fn run<T: FuzzElement, I: FuzzIndex>(u: &mut In<'_>) {
     let dim = u.dim(1, 40);
     let rows = if dim <= 64 { u.below(9) } else { 0 };
     let data: Vec<T> = (0..rows * dim).map(|_| u.elem::<T>(finite)).collect();
-    let n = u.below(24);
-    let idx: Vec<I> = (0..n).map(|_| u.index::<I>(rows)).collect();
+    let idx = u.indices::<I>(rows, 24);
+    let n = idx.len();
     let expected_len = n.saturating_mul(dim);
     let grad_len = u.len_near(expected_len);
     let grad: Vec<f32> = (0..grad_len).map(|_| u.f32(finite)).collect();
@@ -31,13 +31,8 @@ fn run<T: FuzzElement, I: FuzzIndex>(u: &mut In<'_>) {
     let by_bytes = u.one_in(2);
     let expect = if dim == 0 {
         Err(Error::ZeroDim)
-    } else if grad_len != expected_len {
-        Err(Error::GradientLength {
-            len: grad_len,
-            expected: expected_len,
-        })
     } else {
-        first_bad_index(&idx, rows).map_or(Ok(()), Err)
+        length_then_indices(grad_len, expected_len, GRADIENT_LENGTH, &idx, rows)
     };
     let what = |p: &dyn std::fmt::Debug| {
         format!(
@@ -46,32 +41,19 @@ fn run<T: FuzzElement, I: FuzzIndex>(u: &mut In<'_>) {
         )
     };
 
-    // Runs one path on a fresh copy of the table; returns the table after.
-    let call = |p: Option<Path>| -> (Result<(), Error>, Vec<T>) {
-        let mut buf = padded(&data, pad);
-        let r = {
-            let made = if by_bytes {
-                TableMut::<T>::from_bytes(bytemuck::cast_slice_mut(&mut buf[pad..]), dim)
-            } else {
-                TableMut::new(&mut buf[pad..], dim)
-            };
-            match made {
-                Err(e) => Err(e),
-                Ok(mut t) => match p {
-                    None => Kernels::portable().scatter_add(&mut t, &idx, &grad, scale),
-                    Some(Path::Kernels(k)) => k.scatter_add(&mut t, &idx, &grad, scale),
-                    Some(Path::Free) => embedding_kernels::scatter_add(&mut t, &idx, &grad, scale),
-                },
-            }
-        };
-        (r, buf[pad..].to_vec())
+    // Each path on a fresh copy of the table, `pad` elements into its
+    // buffer (which must stay as it was on error).
+    let call = |p: Path, buf: &mut [T]| {
+        let table = &mut buf[pad..];
+        let mut t = if by_bytes {
+            TableMut::<T>::from_bytes(bytemuck::cast_slice_mut(table), dim)
+        } else {
+            TableMut::new(table, dim)
+        }?;
+        p.scatter_add(&mut t, &idx, &grad, scale)
     };
-
-    let (r, want) = call(None);
-    assert_eq!(r, expect, "{}", what(&"portable"));
-    if r.is_err() {
-        assert_bits(&what(&"portable (error)"), &want, &data);
-    } else {
+    let check_ok = |after: &[T]| {
+        let want = &after[pad..];
         // The model: contributions in occurrence order, one rounding each.
         let mut m = data.clone();
         for (k, &i) in idx.iter().enumerate() {
@@ -80,11 +62,10 @@ fn run<T: FuzzElement, I: FuzzIndex>(u: &mut In<'_>) {
                 *t = T::from_f32(t.to_f32() + scale * grad[k * dim + j]);
             }
         }
-        assert_same(&what(&"portable vs the model"), &want, &m);
+        assert_same(&what(&"portable vs the model"), want, &m);
         let sg: Vec<f32> = grad.iter().map(|&g| scale * g).collect();
         if finite
-            && rows > 0
-            && n * rows * dim <= 4096
+            && small(n, rows, dim)
             && sg.iter().all(|x| x.is_finite())
             && data.iter().all(|x| !x.nan())
         {
@@ -92,16 +73,9 @@ fn run<T: FuzzElement, I: FuzzIndex>(u: &mut In<'_>) {
             onehot::one_hot(&idx, rows, &mut a).unwrap();
             let mut c = data.clone();
             onehot::matmul_transposed(&a, &sg, &mut c, n, rows, dim).unwrap();
-            assert_oracle(&what(&"one-hot oracle"), &want, &c);
+            assert_oracle(&what(&"one-hot oracle"), want, &c);
         }
-    }
-    for &p in others() {
-        let (got, table) = call(Some(p));
-        assert_eq!(got, r, "{}", what(&p));
-        if got.is_err() {
-            assert_bits(&what(&p), &table, &data);
-        } else {
-            assert_same(&what(&p), &table, &want);
-        }
-    }
+    };
+    let before = padded(&data, pad);
+    check_paths(&what, &before, expect, assert_same, call, check_ok);
 }

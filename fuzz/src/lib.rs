@@ -13,10 +13,14 @@
 //!   arithmetic), and the portable bits match an independent model of the
 //!   documented semantics (and, on small finite cases, the one-hot oracle).
 
+use std::fmt::{Debug, Display};
 use std::sync::OnceLock;
 
 pub use arbitrary::Unstructured;
-use embedding_kernels::{Element, Index, Isa, Kernels};
+use embedding_kernels::{
+    Bags, Element, Error, Format, GatherInto, Index, Isa, Kernels, Pooling, Table, TableMut,
+    convert, onehot,
+};
 
 /// A way to call the kernels: an explicit ISA token, or the crate's free
 /// functions (the cached best path).
@@ -35,6 +39,69 @@ impl Path {
         match self {
             Path::Kernels(k) => k,
             Path::Free => Kernels::best(),
+        }
+    }
+
+    /// The portable path, the reference the others are compared with.
+    pub fn portable() -> Path {
+        Path::Kernels(Kernels::portable())
+    }
+
+    /// `gather` on this path.
+    pub fn gather<T: GatherInto<O>, O: Element, I: Index>(
+        self,
+        table: Table<'_, T>,
+        idx: &[I],
+        out: &mut [O],
+    ) -> Result<(), Error> {
+        match self {
+            Path::Kernels(k) => k.gather(table, idx, out),
+            Path::Free => embedding_kernels::gather(table, idx, out),
+        }
+    }
+
+    /// `gather_bags` on this path.
+    pub fn gather_bags<T: Format, I: Index>(
+        self,
+        table: Table<'_, T>,
+        bags: Bags<'_, I>,
+        pooling: Pooling,
+        out: &mut [f32],
+    ) -> Result<(), Error> {
+        match self {
+            Path::Kernels(k) => k.gather_bags(table, bags, pooling, out),
+            Path::Free => embedding_kernels::gather_bags(table, bags, pooling, out),
+        }
+    }
+
+    /// `scatter_add` on this path (the free function with its by-width
+    /// dispatch).
+    pub fn scatter_add<T: Element, I: Index>(
+        self,
+        table: &mut TableMut<'_, T>,
+        idx: &[I],
+        grad: &[f32],
+        scale: f32,
+    ) -> Result<(), Error> {
+        match self {
+            Path::Kernels(k) => k.scatter_add(table, idx, grad, scale),
+            Path::Free => embedding_kernels::scatter_add(table, idx, grad, scale),
+        }
+    }
+
+    /// `to_f32` on this path (`convert::to_f32` for the free functions).
+    pub fn to_f32<T: Element>(self, src: &[T], dst: &mut [f32]) -> Result<(), Error> {
+        match self {
+            Path::Kernels(k) => k.to_f32(src, dst),
+            Path::Free => convert::to_f32(src, dst),
+        }
+    }
+
+    /// `from_f32` on this path (`convert::from_f32` for the free functions).
+    pub fn from_f32<T: Element>(self, src: &[f32], dst: &mut [T]) -> Result<(), Error> {
+        match self {
+            Path::Kernels(k) => k.from_f32(src, dst),
+            Path::Free => convert::from_f32(src, dst),
         }
     }
 }
@@ -193,6 +260,13 @@ impl<'a> In<'a> {
         }
     }
 
+    /// Indices (fewer than `bound` of them) for a table of `rows` rows, as
+    /// [`index`](Self::index) makes them.
+    pub fn indices<I: FuzzIndex>(&mut self, rows: usize, bound: usize) -> Vec<I> {
+        let n = self.below(bound);
+        (0..n).map(|_| self.index::<I>(rows)).collect()
+    }
+
     /// `n` bytes of the input (zeros once it runs out).
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut v = vec![0u8; n];
@@ -220,27 +294,24 @@ impl FuzzElement for f32 {
     }
 }
 
-impl FuzzElement for f16 {
-    fn make(u: &mut In<'_>, finite: bool) -> Self {
-        let h = f16::from_bits(u.u16());
-        if finite && !h.is_finite() {
-            f16::from_bits(h.to_bits() ^ (1 << 10))
-        } else {
-            h
+/// The 16-bit floats: any bits, or, when `finite`, the non-finite ones
+/// moved into the largest finite binade by flipping the lowest exponent
+/// bit (`$low_exponent`).
+macro_rules! fuzz_half {
+    ($($t:ty: $low_exponent:expr),*) => {$(
+        impl FuzzElement for $t {
+            fn make(u: &mut In<'_>, finite: bool) -> Self {
+                let h = <$t>::from_bits(u.u16());
+                if finite && !h.is_finite() {
+                    <$t>::from_bits(h.to_bits() ^ $low_exponent)
+                } else {
+                    h
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl FuzzElement for bf16 {
-    fn make(u: &mut In<'_>, finite: bool) -> Self {
-        let h = bf16::from_bits(u.u16());
-        if finite && !h.is_finite() {
-            bf16::from_bits(h.to_bits() ^ (1 << 7))
-        } else {
-            h
-        }
-    }
-}
+fuzz_half!(f16: 1 << 10, bf16: 1 << 7);
 
 /// The index types, built from an `i64` by wrapping.
 pub trait FuzzIndex: Index {
@@ -259,40 +330,39 @@ macro_rules! fuzz_index {
 }
 fuzz_index!(u8, u16, u32, u64, usize, i32, i64);
 
+/// Runs `$body` with `$T` bound to the type of entry `$sel` (modulo their
+/// count) of the list after the `;`, and, in the form with `$unit`, `$unit`
+/// bound to that entry's `usize` (written `Type: unit`).
+#[macro_export]
+macro_rules! pick {
+    (@from $k:ident, $T:ident, $unit:ident, $body:expr; $t:ty: $u:expr) => {{
+        let _ = $k; // No test left: the last entry is the only one.
+        type $T = $t;
+        let $unit: usize = $u;
+        $body
+    }};
+    (@from $k:ident, $T:ident, $unit:ident, $body:expr; $t:ty: $u:expr, $($rest:tt)+) => {
+        if $k == 0 {
+            $crate::pick!(@from $k, $T, $unit, $body; $t: $u)
+        } else {
+            let $k = $k - 1;
+            $crate::pick!(@from $k, $T, $unit, $body; $($rest)+)
+        }
+    };
+    ($sel:expr, $T:ident, $unit:ident => $body:expr; $($t:ty: $u:expr),+ $(,)?) => {{
+        let k = ($sel) as usize % [$($u),+].len();
+        $crate::pick!(@from k, $T, $unit, $body; $($t: $u),+)
+    }};
+    ($sel:expr, $T:ident => $body:expr; $($t:ty),+ $(,)?) => {
+        $crate::pick!($sel, $T, _unit => $body; $($t: 0),+)
+    };
+}
+
 /// Runs `$body` with `$I` bound to one of the seven index types.
 #[macro_export]
 macro_rules! with_index {
     ($sel:expr, $I:ident => $body:expr) => {
-        match $sel % 7 {
-            0 => {
-                type $I = u8;
-                $body
-            }
-            1 => {
-                type $I = u16;
-                $body
-            }
-            2 => {
-                type $I = u32;
-                $body
-            }
-            3 => {
-                type $I = u64;
-                $body
-            }
-            4 => {
-                type $I = usize;
-                $body
-            }
-            5 => {
-                type $I = i32;
-                $body
-            }
-            _ => {
-                type $I = i64;
-                $body
-            }
-        }
+        $crate::pick!($sel, $I => $body; u8, u16, u32, u64, usize, i32, i64)
     };
 }
 
@@ -300,20 +370,7 @@ macro_rules! with_index {
 #[macro_export]
 macro_rules! with_float {
     ($sel:expr, $T:ident => $body:expr) => {
-        match $sel % 3 {
-            0 => {
-                type $T = f32;
-                $body
-            }
-            1 => {
-                type $T = $crate::f16;
-                $body
-            }
-            _ => {
-                type $T = $crate::bf16;
-                $body
-            }
-        }
+        $crate::pick!($sel, $T => $body; f32, $crate::f16, $crate::bf16)
     };
 }
 
@@ -324,54 +381,21 @@ macro_rules! with_float {
 macro_rules! with_quantizer {
     ($sel:expr, $F:ident, $unit:ident => $body:expr) => {{
         use embedding_kernels::quantized as q;
-        match $sel % 5 {
-            0 => {
-                type $F = q::Rowwise8;
-                let $unit = 1usize;
-                $body
-            }
-            1 => {
-                type $F = q::Rowwise4;
-                let $unit = 1usize;
-                $body
-            }
-            2 => {
-                type $F = q::Rowwise2;
-                let $unit = 1usize;
-                $body
-            }
-            3 => {
-                type $F = q::Q8_0;
-                let $unit = 32usize;
-                $body
-            }
-            _ => {
-                type $F = q::Q4_0;
-                let $unit = 32usize;
-                $body
-            }
-        }
+        $crate::pick!($sel, $F, $unit => $body;
+            q::Rowwise8: 1, q::Rowwise4: 1, q::Rowwise2: 1, q::Q8_0: 32, q::Q4_0: 32)
     }};
 }
 
 /// Runs `$body` with `$F` bound to one of every quantized format (those
 /// with a quantizer, and the read-only GGUF K-quants) and `$unit` to the
-/// dim it needs a multiple of.
+/// dim it needs a multiple of: `$sel` modulo 7 picks the K-quants at 5 and
+/// 6, the quantizers' formats below.
 #[macro_export]
 macro_rules! with_quantized {
     ($sel:expr, $F:ident, $unit:ident => $body:expr) => {{
         use embedding_kernels::quantized as q;
         match $sel % 7 {
-            5 => {
-                type $F = q::Q4_K;
-                let $unit = 256usize;
-                $body
-            }
-            6 => {
-                type $F = q::Q6_K;
-                let $unit = 256usize;
-                $body
-            }
+            k @ 5.. => $crate::pick!(k - 5, $F, $unit => $body; q::Q4_K: 256, q::Q6_K: 256),
             k => $crate::with_quantizer!(k, $F, $unit => $body),
         }
     }};
@@ -391,61 +415,197 @@ pub fn sentinel<T: bytemuck::Pod>(n: usize) -> Vec<T> {
     v
 }
 
-/// Asserts the same bits.
+/// Asserts that `got` and `want` have the same length and that `eq` holds
+/// element by element; a failure names the element, its value and bytes
+/// and those of the `against` value.
 #[track_caller]
-pub fn assert_bits<T: FuzzElement>(what: &dyn std::fmt::Display, got: &[T], want: &[T]) {
+fn assert_each<T: FuzzElement>(
+    what: &dyn Display,
+    got: &[T],
+    want: &[T],
+    eq: impl Fn(T, T) -> bool,
+    against: &str,
+) {
     assert_eq!(got.len(), want.len(), "{what}: length");
-    if let Some(p) = (0..got.len()).find(|&p| bytes_of(&got[p..=p]) != bytes_of(&want[p..=p])) {
+    if let Some(p) = (0..got.len()).find(|&p| !eq(got[p], want[p])) {
         panic!(
-            "{what}: element {p}: got {:?} ({:02x?}), want {:?} ({:02x?})",
+            "{what}: element {p}: got {:?} ({:02x?}), {against} {:?} ({:02x?})",
             got[p],
             bytes_of(&got[p..=p]),
             want[p],
             bytes_of(&want[p..=p])
         );
     }
+}
+
+/// Asserts the same bits.
+#[track_caller]
+pub fn assert_bits<T: FuzzElement>(what: &dyn Display, got: &[T], want: &[T]) {
+    let bits = |a: T, b: T| bytes_of(&[a]) == bytes_of(&[b]);
+    assert_each(what, got, want, bits, "want");
 }
 
 /// Asserts the same bits, or both NaN (NaNs out of arithmetic may carry
 /// different payloads on different paths).
 #[track_caller]
-pub fn assert_same<T: FuzzElement>(what: &dyn std::fmt::Display, got: &[T], want: &[T]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
+pub fn assert_same<T: FuzzElement>(what: &dyn Display, got: &[T], want: &[T]) {
     let same = |a: T, b: T| bytes_of(&[a]) == bytes_of(&[b]) || (a.nan() && b.nan());
-    if let Some(p) = (0..got.len()).find(|&p| !same(got[p], want[p])) {
-        panic!(
-            "{what}: element {p}: got {:?} ({:02x?}), want {:?} ({:02x?})",
-            got[p],
-            bytes_of(&got[p..=p]),
-            want[p],
-            bytes_of(&want[p..=p])
-        );
-    }
+    assert_each(what, got, want, same, "want");
 }
 
 /// Asserts equality as the one-hot oracle promises: `==` (so only the sign
 /// of a zero may differ), or both NaN.
 #[track_caller]
-pub fn assert_oracle<T: FuzzElement>(what: &dyn std::fmt::Display, got: &[T], want: &[T]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
+pub fn assert_oracle<T: FuzzElement>(what: &dyn Display, got: &[T], want: &[T]) {
     let eq = |a: T, b: T| a.to_f32() == b.to_f32() || (a.nan() && b.nan());
-    if let Some(p) = (0..got.len()).find(|&p| !eq(got[p], want[p])) {
-        panic!(
-            "{what}: element {p}: got {:?}, oracle {:?}",
-            got[p], want[p]
-        );
+    assert_each(what, got, want, eq, "oracle");
+}
+
+/// The error a buffer of the wrong length gives, from its length and the
+/// expected one.
+pub type Wrong = fn(usize, usize) -> Error;
+
+/// `Error::OutputLength`.
+pub const OUTPUT_LENGTH: Wrong = |len, expected| Error::OutputLength { len, expected };
+/// `Error::GradientLength`.
+pub const GRADIENT_LENGTH: Wrong = |len, expected| Error::GradientLength { len, expected };
+/// `Error::WeightsLength`.
+pub const WEIGHTS_LENGTH: Wrong = |len, expected| Error::WeightsLength { len, expected };
+/// `Error::ConvertLength` (a destination of `len`, a source of `expected`).
+pub const CONVERT_LENGTH: Wrong = |dst, src| Error::ConvertLength { src, dst };
+
+/// `Ok` when `len` is `expected`, else the error `wrong` makes of them.
+pub fn length(len: usize, expected: usize, wrong: Wrong) -> Result<(), Error> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(wrong(len, expected))
     }
 }
 
 /// The first index outside `0..rows`, as `Error::IndexOutOfRange`.
-pub fn first_bad_index<I: Index>(idx: &[I], rows: usize) -> Option<embedding_kernels::Error> {
-    idx.iter()
+pub fn in_range<I: Index>(idx: &[I], rows: usize) -> Result<(), Error> {
+    match idx
+        .iter()
         .position(|i| i.value() < 0 || i.value() >= rows as i128)
-        .map(|position| embedding_kernels::Error::IndexOutOfRange {
+    {
+        Some(position) => Err(Error::IndexOutOfRange {
             position,
             value: idx[position].value(),
             rows,
-        })
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The last two checks of every kernel call, in the documentation's
+/// order: the length of a buffer (`len` against `expected`, `wrong` if
+/// not), then the indices into `rows` rows.
+pub fn length_then_indices<I: Index>(
+    len: usize,
+    expected: usize,
+    wrong: Wrong,
+    idx: &[I],
+    rows: usize,
+) -> Result<(), Error> {
+    length(len, expected, wrong)?;
+    in_range(idx, rows)
+}
+
+/// A `gather` from a table of `rows` rows of `dim`: the indices (fewer
+/// than `bound`), an output length near theirs, and the result the
+/// documentation predicts.
+pub fn gather_call<I: FuzzIndex>(
+    u: &mut In<'_>,
+    rows: usize,
+    dim: usize,
+    bound: usize,
+) -> (Vec<I>, usize, Result<(), Error>) {
+    let idx = u.indices::<I>(rows, bound);
+    let expected = idx.len().saturating_mul(dim);
+    let out_len = u.len_near(expected);
+    let expect = length_then_indices(out_len, expected, OUTPUT_LENGTH, &idx, rows);
+    (idx, out_len, expect)
+}
+
+/// Runs `call` on a copy of `before`: checks that it returns `expect` and
+/// that an `Err` leaves the copy byte-identical to `before`. Returns the
+/// result and the copy.
+#[track_caller]
+pub fn check_call<O: FuzzElement>(
+    what: &dyn Display,
+    before: &[O],
+    expect: Result<(), Error>,
+    call: impl FnOnce(&mut [O]) -> Result<(), Error>,
+) -> (Result<(), Error>, Vec<O>) {
+    let mut buf = before.to_vec();
+    let r = call(&mut buf);
+    assert_eq!(r, expect, "{what}");
+    if r.is_err() {
+        assert_bits(&format_args!("{what} (error)"), &buf, before);
+    }
+    (r, buf)
+}
+
+/// The checks of one case on every path: `call` runs it on a path into a
+/// copy of `before` (the output, or the table written in place). First on
+/// the portable path, with [`check_call`] against `expect`; on `Ok`, `ok`
+/// gets the output (the target's model and oracle). Then on every other
+/// path ([`others`]): the portable result, nothing written on `Err`, and
+/// on `Ok` the portable output by `same` ([`assert_bits`], or
+/// [`assert_same`] where NaNs out of arithmetic may differ in payload).
+/// `what` describes the case on a path. Returns the portable output when
+/// the case is `Ok`.
+pub fn check_paths<O: FuzzElement>(
+    what: impl Fn(&dyn Debug) -> String,
+    before: &[O],
+    expect: Result<(), Error>,
+    same: fn(&dyn Display, &[O], &[O]),
+    call: impl Fn(Path, &mut [O]) -> Result<(), Error>,
+    ok: impl FnOnce(&[O]),
+) -> Option<Vec<O>> {
+    let (r, want) = check_call(&what(&"portable"), before, expect, |b| {
+        call(Path::portable(), b)
+    });
+    if r.is_ok() {
+        ok(&want);
+    }
+    for &p in others() {
+        let (got, out) = check_call(&what(&p), before, r, |b| call(p, b));
+        if got.is_ok() {
+            same(&what(&p), &out, &want);
+        }
+    }
+    r.is_ok().then_some(want)
+}
+
+/// Whether a one-hot oracle of `n` rows over a table of `rows` rows of
+/// `dim` is small enough to run (and has a table).
+pub fn small(n: usize, rows: usize, dim: usize) -> bool {
+    rows > 0 && n.saturating_mul(rows).saturating_mul(dim) <= 4096
+}
+
+/// The one-hot oracle of a gather on [`small`] shapes: `got`, gathered by
+/// `idx` from the `rows × dim` table `w`, equals `one_hot(idx) · w` (up to
+/// the sign of zeros; NaN where NaN). The caller decides where the
+/// oracle's additions are exact (finite tables).
+pub fn gather_oracle<I: Index, T: Element, O: FuzzElement>(
+    what: &dyn Display,
+    idx: &[I],
+    rows: usize,
+    dim: usize,
+    w: &[T],
+    got: &[O],
+) {
+    let n = idx.len();
+    if !small(n, rows, dim) {
+        return;
+    }
+    let mut a = vec![0.0f32; n * rows];
+    onehot::one_hot(idx, rows, &mut a).unwrap();
+    let mut c = vec![O::default(); n * dim];
+    onehot::matmul(&a, w, &mut c, n, rows, dim).unwrap();
+    assert_oracle(what, got, &c);
 }
 
 /// A copy of `data` starting `pad` elements into a fresh buffer, so that
