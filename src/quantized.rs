@@ -240,6 +240,13 @@ impl Quantize for Q4_0 {}
 ///   write a row of NaNs).
 ///
 /// On error `out` is untouched.
+///
+/// A finite scale and bias do not make every value finite: a row-wise
+/// 8-bit row whose range reaches `f32::MAX` quantizes (`Ok`, as in FBGEMM),
+/// yet its largest value dequantizes to `+inf`, because `scale·255 + bias`
+/// rounds past `f32::MAX` (the scale `range / 255` was rounded up). The
+/// crate keeps the reference's bytes and the format's value rule rather
+/// than clamping.
 pub fn quantize<F: Quantize>(input: &[f32], dim: usize, out: &mut [u8]) -> Result<(), Error> {
     let row_bytes = F::row_units(dim)?;
     if !input.len().is_multiple_of(dim) {
