@@ -157,6 +157,30 @@ fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
     );
 }
 
+/// Experiment: how much of a gather's speed is the table's alignment? The
+/// same `rows`×`dim` f32 gather from a table starting `offset` bytes past a
+/// 64-byte boundary: rows of 64 bytes (dim 16) sit in one cache line each
+/// at offset 0 and straddle two at offset 16 (a `Vec<f32>` from the heap is
+/// 16-byte aligned; a memory map is page-aligned).
+fn gather_alignment_experiment(rng: &mut Rng, rows: usize, dim: usize, offset: usize) {
+    let mut backing: Vec<f32> = vec![0.0; rows * dim + 16];
+    let skip = backing.as_ptr().align_offset(64) + offset / 4;
+    let table = &mut backing[skip..skip + rows * dim];
+    for (v, x) in table.iter_mut().enumerate() {
+        *x = v as f32;
+    }
+    let table = &*table;
+    gather_case(
+        rng,
+        &format!(
+            "experiment: gather f32, {rows}x{dim}, table at a 64-byte boundary + {offset} B, {LOOKUPS} lookups"
+        ),
+        (Table::new(table, dim).unwrap(), rows, dim),
+        1,
+        Some((table, copy_row)),
+    );
+}
+
 /// Indices of a power law over `rows` (Zipf-like, exponent about 1): many
 /// repeats of a few hot rows, as in real id streams.
 fn zipf_ids(rng: &mut Rng, n: usize, rows: usize) -> Vec<u32> {
@@ -984,6 +1008,10 @@ fn main() {
         scatter_grouping_experiment(&mut rng, 1000, 64, 1, true);
         scatter_grouping_experiment(&mut rng, 100_000, 256, 16, true);
         scatter_grouping_experiment(&mut rng, 1 << 20, 64, 256, false);
+        for dim in [16, 64] {
+            gather_alignment_experiment(&mut rng, 1000, dim, 0);
+            gather_alignment_experiment(&mut rng, 1000, dim, 16);
+        }
     }
     if want("bags") {
         bags_f32_case(&mut rng, 100_000, 64, 20);

@@ -71,6 +71,7 @@ macro_rules! float_format {
 
         /// Same-type gather: a bit copy of each row.
         impl gather_into::Sealed<$t> for $t {
+            const COPY: bool = true;
             #[inline]
             fn portable<I: Index>(job: Gather<'_, $t, $t, I>) {
                 portable::gather_copy(job.table, job.stride, job.indices, job.out)
@@ -112,6 +113,7 @@ float_format!(
 macro_rules! decode_into_f32 {
     ($($t:ty),*) => {$(
         impl gather_into::Sealed<f32> for $t {
+            const COPY: bool = false;
             #[inline]
             fn portable<I: Index>(job: $crate::arch::generic::gather::Gather<'_, $t, f32, I>) {
                 portable::gather_decode::<$t, I>(job)

@@ -154,6 +154,8 @@ pub(crate) mod gather_into {
 
     /// How a gather from `Self` into `O` runs: a bit copy or a decode.
     pub trait Sealed<O>: super::codec::Codec + Sized {
+        /// Whether the gather is a bit copy of each row (same type).
+        const COPY: bool;
         /// The portable loop.
         fn portable<I: Index>(job: Gather<'_, Self, O, I>);
         /// The vector body.
