@@ -83,27 +83,27 @@ impl Kernels {
     }
 
     /// The path for a scatter-add of rows of `dim`: on [`Kernels::best`],
-    /// the widest x86 path whose vector fits in a row. Evidence (the sweep,
-    /// `report -- sweep scatter`, Zen 5): AVX-512 at dims 4 and 8 ran at
-    /// 0.18× and 0.28× the fastest path (SSE2 resp. AVX2): its rows are all
-    /// tail there. Every x86 path below the best one is available (AVX-512
-    /// implies AVX2 implies SSE2).
+    /// AVX2 rather than AVX-512 for f32 tables at every dim, and for f16
+    /// and bf16 tables below dim 16. Every x86 path below the best one is
+    /// available (AVX-512 implies AVX2).
     ///
-    /// For f32 tables the best path is AVX2 even for long rows: the same
-    /// sweep measured AVX-512 below AVX2 at every dim from 16 to 1024
-    /// (e.g. dim 64: 1.37× vs 1.80× the naive loop; dim 32: 1.23× vs
-    /// 1.97×), while for f16 and bf16 tables AVX-512 leads (bf16 dim 64:
-    /// 6.0× vs 2.6×).
+    /// Evidence (the sweep, `report -- sweep scatter`, Zen 5, × the naive
+    /// loop): for f32 tables AVX-512 led AVX2 only at some odd dims and
+    /// by at most 1.2× (dim 17: 1.18× vs 0.96×, dim 100: 1.48× vs 1.32×),
+    /// while AVX2 led at the fixed dims by up to 2× (dim 16: 1.99× vs
+    /// 1.02×, dim 64: 1.64× vs 0.79×) and at dims 1–7 (dim 4: 3.52× vs
+    /// SSE2's 1.83×, dim 1: 1.05× vs 0.70×; SSE2 had been the choice
+    /// below dim 8 on an earlier measurement, before AVX2's short rows
+    /// lost their masked stores). For f16 and bf16 tables AVX-512 leads
+    /// from dim 16 (bf16 dim 64: 6.0× vs 2.6×); below, its rows are all
+    /// tail. f16/bf16 rows never go down to SSE2, which has no F16C: its
+    /// software conversion ran f16 scatter-add at dims 4–6 at 0.9–1.4×
+    /// the naive loop against AVX2's 2.1–2.4×.
     #[inline]
     fn for_rows_of<T>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
-        // f16/bf16 rows never go down to SSE2, which has no F16C: its
-        // software conversion ran f16 scatter-add at dims 4–6 at 0.9–1.4×
-        // the naive loop against AVX2's 2.1–2.4×.
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && dim < 8 && f32_table => Isa::Sse2,
             Isa::Avx512 if self.by_width && (dim < 16 || f32_table) => Isa::Avx2,
-            Isa::Avx2 if self.by_width && dim < 8 && f32_table => Isa::Sse2,
             isa => isa,
         };
         Kernels { isa, ..*self }

@@ -186,8 +186,18 @@ macro_rules! unsigned_index {
             }
             #[inline(always)]
             fn all_in_range(s: &[Self], rows: u64) -> bool {
-                let max = s.iter().fold(0, |m: $t, &x| m.max(x));
-                s.is_empty() || (max as u64) < rows
+                // An OR of compares against the row count, not a max fold:
+                // the OR's one-cycle dependency chain, where SSE2 has no
+                // unsigned 32-bit max and a max fold chains four
+                // instructions per vector. The sweep (`report -- sweep
+                // scatter`, Zen 5, one run each): SSE2 scatter-add f32 at
+                // dims 2 and 3 went from 0.82× and 0.80× the naive loop
+                // to 0.96× and 0.90×, at dim 8 from 1.29× to 2.09×.
+                if rows > <$t>::MAX as u64 {
+                    return true;
+                }
+                let rows = rows as $t;
+                !s.iter().fold(false, |bad, &x| bad | (x >= rows))
             }
         }
         impl Index for $t {
