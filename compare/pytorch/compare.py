@@ -558,7 +558,10 @@ def parse_report(text: str) -> dict[str, dict]:
 
     Titles used (others are ignored): `gather f32, RxD ...`,
     `gather f16->f32, RxD, ...`, `scatter-add f32, RxD ...`,
-    `bags: sums of B bags of 20, RxD ...`. The crate's number is the
+    `bags: sums of B bags of 20, RxD ...`, and for the row-wise 8- and
+    4-bit tables `bags rowwise8: sums of B bags of 20, RxD ...` and
+    `gather rowwise8 -> f32, RxD ...` (keys "quantized bags RxD rowwise8",
+    "quantized gather RxD rowwise4"). The crate's number is the
     variant `dispatched`. Returns {case key: {us, gbs, x_copy, title}} with
     the keys of this script's cases ("gather f32 1000x64", "bags 100000x64").
 
@@ -570,6 +573,9 @@ def parse_report(text: str) -> dict[str, dict]:
         (r"gather f16(?:->|→)f32, (\d+)[x×](\d+)\b", "gather f16 {}x{}"),
         (r"scatter-add f32, (\d+)[x×](\d+)\b", "scatter {}x{}"),
         (rf"bags: sums of \d+ bags of {BAG}, (\d+)[x×](\d+)\b", "bags {}x{}"),
+        (rf"bags (rowwise[84]): sums of \d+ bags of {BAG}, (\d+)[x×](\d+)\b",
+         "quantized bags {1}x{2} {0}"),
+        (r"gather (rowwise[84]) (?:->|→) f32, (\d+)[x×](\d+)\b", "quantized gather {1}x{2} {0}"),
     ]
     line = re.compile(r"^\s+(\S(?:.*?\S)?)\s+([\d.]+) GB/s\s+([\d.]+) us\s+x copy\s+([\d.]+|-)")
     found, key, title = {}, None, None
@@ -663,6 +669,11 @@ MATCHING = {
     "scatter": ["Tensor.index_add_(alpha=)"],
     "bags": ["F.embedding_bag sum", "aten._embedding_bag_forward_only.out, sum"],
 }
+# The report's row-wise format of a quantized case -> PyTorch's op on it.
+QUANTIZED_MATCHING = {
+    "rowwise8": "quantized.embedding_bag_byte_rowwise_offsets, sum",
+    "rowwise4": "quantized.embedding_bag_4bit_rowwise_offsets, sum",
+}
 
 
 def main():
@@ -753,16 +764,25 @@ def main():
             for k, x in r["cases"].items():
                 if k not in best or x["us"] < best[k]["us"]:
                     best[k] = x
+        # Each quantized case holds both formats' PyTorch ops; the report
+        # has a case per format.
+        pairs = []
         for c in results:
-            x = best.get(c.key)
-            names = next((n for p, n in MATCHING.items() if c.key.startswith(p)), None)
-            if not x or not names:
+            if c.key.startswith("quantized"):
+                for fmt, op in QUANTIZED_MATCHING.items():
+                    pairs.append((c, f"{c.key} {fmt}", [op], f"{c.title}, {fmt}"))
+            else:
+                names = next((n for p, n in MATCHING.items() if c.key.startswith(p)), None)
+                pairs.append((c, c.key, names, c.title))
+        for c, key, names, title in pairs:
+            x = best.get(key)
+            pts = [v for v in c.variants if names and v.name in names]
+            if not x or not pts:
                 continue
-            pts = [v for v in c.variants if v.name in names]
             p = min(pts, key=lambda v: v.us)
             px = c.copy_us / p.us
             combined.append({
-                "case": c.title, "key": c.key, "crate_us": x["us"], "crate_x_copy": x["x_copy"],
+                "case": title, "key": key, "crate_us": x["us"], "crate_x_copy": x["x_copy"],
                 "pytorch_op": p.name, "pytorch_us": p.us, "pytorch_x_copy": px,
                 "crate_over_pytorch": p.us / x["us"],
                 "crate_over_pytorch_via_copy": (x["x_copy"] / px) if x["x_copy"] else None,
