@@ -20,13 +20,14 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use embedding_kernels::quantized::Quantize;
+use embedding_kernels::quantized::{Q4_0, Q8_0, Quantize, Rowwise4, Rowwise8};
 use embedding_kernels::{
     Bags, Format, GatherInto, Isa, Kernels, Pooling, Table, TableMut, f16, gather, gather_bags,
     onehot, scatter_add,
 };
 
 mod harness;
+use harness::quantized_naive::Naive as NaiveDequant;
 use harness::{
     Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums, naive_gather,
     naive_scatter, next, quantized,
@@ -707,10 +708,15 @@ enum Sweep {
     ScatterF32,
     ScatterF16,
     ScatterBf16,
+    GatherRowwise8,
+    GatherRowwise4,
+    GatherQ8_0,
+    GatherQ4_0,
+    BagsRowwise8,
 }
 
 impl Sweep {
-    const ALL: [Sweep; 11] = [
+    const ALL: [Sweep; 16] = [
         Sweep::GatherF32,
         Sweep::GatherF16F32,
         Sweep::GatherBf16F32,
@@ -722,6 +728,11 @@ impl Sweep {
         Sweep::ScatterF32,
         Sweep::ScatterF16,
         Sweep::ScatterBf16,
+        Sweep::GatherRowwise8,
+        Sweep::GatherRowwise4,
+        Sweep::GatherQ8_0,
+        Sweep::GatherQ4_0,
+        Sweep::BagsRowwise8,
     ];
     fn name(self) -> &'static str {
         match self {
@@ -736,7 +747,17 @@ impl Sweep {
             Sweep::ScatterF32 => "scatter-add f32",
             Sweep::ScatterF16 => "scatter-add f16",
             Sweep::ScatterBf16 => "scatter-add bf16",
+            Sweep::GatherRowwise8 => "gather rowwise8->f32",
+            Sweep::GatherRowwise4 => "gather rowwise4->f32",
+            Sweep::GatherQ8_0 => "gather q8_0->f32",
+            Sweep::GatherQ4_0 => "gather q4_0->f32",
+            Sweep::BagsRowwise8 => "bags sum rowwise8",
         }
+    }
+    /// Whether the kernel's format holds rows of `dim` (the GGUF block
+    /// formats: multiples of 32).
+    fn takes(self, dim: usize) -> bool {
+        !matches!(self, Sweep::GatherQ8_0 | Sweep::GatherQ4_0) || dim.is_multiple_of(32)
     }
 }
 
@@ -828,6 +849,51 @@ fn bags_sweep(dim: usize, pooling: Pooling, weighted: bool) -> Timed {
     Timed::new(variants, 7, 5e-4)
 }
 
+/// A quantized sweep case from a 1000-row table of `F`: gathers, or Sum
+/// bags of 20; `naive` dequantizes element by element
+/// (`harness::quantized_naive`).
+fn quantized_sweep<F: NaiveDequant>(dim: usize, bags: bool) -> Timed {
+    let (rows, bag) = (1000, if bags { 20 } else { 1 });
+    let n = sweep_lookups(dim) / bag * bag;
+    let bytes = F::table(rows, dim);
+    let rb = F::row_units(dim).unwrap();
+    let ids = Rng(0x9a7 ^ dim as u64).ids(n, rows);
+    let offsets: Vec<u32> = (0..=n / bag).map(|b| (b * bag) as u32).collect();
+    let out = std::cell::RefCell::new(vec![0.0f32; n / bag * dim]);
+    let t = Table::<F>::from_bytes(&bytes, dim).unwrap();
+    let mut variants: Vec<Variant<'_>> = vec![("naive".into(), {
+        let (bytes, ids, out) = (&bytes, &ids, &out);
+        Box::new(move || {
+            let mut out = out.borrow_mut();
+            for (o, ids) in out
+                .chunks_exact_mut(dim)
+                .zip(black_box(ids).chunks_exact(bag))
+            {
+                for (p, &i) in ids.iter().enumerate() {
+                    let row = &bytes[i as usize * rb..(i as usize + 1) * rb];
+                    for (j, y) in o.iter_mut().enumerate() {
+                        let x = F::naive(row, dim, j);
+                        *y = if p == 0 { x } else { *y + x };
+                    }
+                }
+            }
+        })
+    })];
+    variants.extend(kernel_variants(|k| {
+        let (ids, out, offsets) = (&ids, &out, &offsets);
+        Box::new(move || {
+            let out = &mut out.borrow_mut();
+            if bags {
+                let b = Bags::new(black_box(ids), offsets);
+                k.gather_bags(t, b, Pooling::Sum, out).unwrap();
+            } else {
+                k.gather(t, black_box(ids), out).unwrap();
+            }
+        })
+    }));
+    Timed::new(variants, 7, 5e-4)
+}
+
 /// A scatter-add sweep case into a 1000-row table of `T`.
 fn scatter_sweep<T: embedding_kernels::Element>(dim: usize) -> Timed {
     let (rows, n) = (1000, sweep_lookups(dim));
@@ -876,6 +942,11 @@ fn sweep_case(kernel: Sweep, dim: usize) -> Timed {
         Sweep::ScatterF32 => scatter_sweep::<f32>(dim),
         Sweep::ScatterF16 => scatter_sweep::<f16>(dim),
         Sweep::ScatterBf16 => scatter_sweep::<bf16>(dim),
+        Sweep::GatherRowwise8 => quantized_sweep::<Rowwise8>(dim, false),
+        Sweep::GatherRowwise4 => quantized_sweep::<Rowwise4>(dim, false),
+        Sweep::GatherQ8_0 => quantized_sweep::<Q8_0>(dim, false),
+        Sweep::GatherQ4_0 => quantized_sweep::<Q4_0>(dim, false),
+        Sweep::BagsRowwise8 => quantized_sweep::<Rowwise8>(dim, true),
     }
 }
 
@@ -916,7 +987,7 @@ fn sweep(filter: &str) {
         }
         println!("{} (x naive; 1000 rows)", kernel.name());
         let mut worst: Option<(f64, usize, String)> = None;
-        for dim in SWEEP_DIMS {
+        for dim in SWEEP_DIMS.into_iter().filter(|&d| kernel.takes(d)) {
             let mut t = sweep_case(kernel, dim);
             // A case within 10% of its target is measured again before it
             // counts as short; the better of the two runs counts.

@@ -15,6 +15,7 @@ mod harness;
 #[allow(unused_imports)] // each bench uses only some
 pub use harness::{
     add_row, convert_row, copy_row, naive_bag_sums, naive_gather, naive_scatter, quantized,
+    quantized_naive,
 };
 
 /// `n` ids below `rows` from an xorshift generator seeded with `seed`.

@@ -12,6 +12,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+pub mod quantized_naive;
+
 /// xorshift64: the same ids in every implementation and every run.
 pub struct Rng(pub u64);
 
