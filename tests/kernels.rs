@@ -533,8 +533,14 @@ fn every_dim_and_alignment() {
         dims = vec![1, 3, 4, 5, 8, 16, 17, 33];
     }
     let mut seed = 1;
-    for &dim in &dims {
+    for (d, &dim) in dims.iter().enumerate() {
         for &shift in shifts {
+            // Under Miri each dim runs one of the two shifts, in turn, so
+            // that aligned and misaligned tables both meet every kind of
+            // body (fixed dims 4 and 16, tails 1, 3, 5, 17, 33).
+            if cfg!(miri) && shift != d % 2 {
+                continue;
+            }
             seed += 1;
             let s = Shape {
                 rows: 7,

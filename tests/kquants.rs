@@ -160,14 +160,15 @@ fn check_valid<F: KQuant>(rows: usize, dim: usize, seed: u64) {
     dequantize(table, &mut deq).unwrap();
     assert_same::<f32>(&format!("dequantize {what}"), Isa::best(), &deq, &ggml);
 
-    let idx = random_indices(&mut rng, 40, rows);
+    let idx = random_indices(&mut rng, if cfg!(miri) { 12 } else { 40 }, rows);
     let oracle = one_hot_gather(&idx, &deq, rows, dim);
     let reference = rows_of(&ggml, dim, &idx);
     let what_gather = format!("gather {what}");
     assert_gather_every_path(&what_gather, table, &idx, &reference, Some(&oracle));
 
     let wide = Table::new(&deq, dim).unwrap();
-    assert_random_bags_every_path(&format!("bags {what}"), wide, table, &mut rng, 10, true);
+    let n_bags = if cfg!(miri) { 4 } else { 10 };
+    assert_random_bags_every_path(&format!("bags {what}"), wide, table, &mut rng, n_bags, true);
 }
 
 /// Random bytes, the f16 fields of some blocks forced to NaN, ±inf, the
@@ -188,7 +189,8 @@ fn check_random_bytes<F: KQuant>(rows: usize, dim: usize, seed: u64) {
         }
     }
     let table = Table::<F>::from_bytes(&bytes, dim).unwrap();
-    let (idx, want) = assert_random_bytes_every_path(table, &mut rng, 30, 8);
+    let n = if cfg!(miri) { 12 } else { 30 };
+    let (idx, want) = assert_random_bytes_every_path(table, &mut rng, n, 8);
     let mut ggml = Vec::with_capacity(rows * dim);
     F::ggml(&bytes, &mut ggml);
     assert_same::<f32>(
