@@ -96,9 +96,10 @@ impl Kernels {
     /// below dim 8 on an earlier measurement, before AVX2's short rows
     /// lost their masked stores). For f16 and bf16 tables AVX-512 leads
     /// from dim 16 (bf16 dim 64: 6.0× vs 2.6×); below, its rows are all
-    /// tail. f16/bf16 rows never go down to SSE2, which has no F16C: its
-    /// software conversion ran f16 scatter-add at dims 4–6 at 0.9–1.4×
-    /// the naive loop against AVX2's 2.1–2.4×.
+    /// tail. No row goes down to SSE2: for f32 AVX2 led it at every dim
+    /// below 8 (above), and for f16/bf16 SSE2 has no F16C (its software
+    /// conversion ran f16 scatter-add at dims 4–6 at 0.9–1.4× the naive
+    /// loop against AVX2's 2.1–2.4×).
     #[inline]
     fn for_rows_of<T>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
@@ -117,7 +118,7 @@ impl Kernels {
     /// (a 64-byte row that straddles two cache lines is one 64-byte load
     /// that splits, against two 32-byte loads of which one splits), and no
     /// dim was faster on AVX-512. From a 64-byte-aligned table the two tie
-    /// (`report experiment`: dim 16, 104.8 vs 103.8 GB/s).
+    /// (`report experiment`: dim 16, AVX-512 104.8 vs AVX2 103.8 GB/s).
     #[inline]
     fn for_copies(&self) -> Kernels {
         let isa = match self.isa {

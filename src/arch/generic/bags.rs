@@ -166,16 +166,19 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
     let base = table.as_ptr();
     let max = pooling == Pooling::Max;
     let row_bytes = stride.saturating_mul(core::mem::size_of::<C::Unit>());
-    // Rows of one cache line or less are prefetched from tables past the
-    // L2 size too (1 MB on Zen 5): a bag ahead is then a few hundred
-    // bytes. The report (`quantized` group, Zen 5): 4-bit bags of 20 from
-    // a 100k×64 table (3.6 MB, 36-byte rows) 18.9 → 13.0 µs. Longer rows
-    // keep the 4 MB threshold: with it at 1 MB, f32 bags from 1000-row
-    // tables at dims 300–1024 (1.2–4 MB) fell from 2.7–3.9× the naive
-    // loop to 1.8–2.7× in the sweep (a bag ahead is 24–80 KB there).
+    // Short rows of many columns (at most one cache line, at least 32
+    // columns: the quantized formats) are prefetched a bag ahead from
+    // tables past the L2 size too (1 MB on Zen 5). The report, bags of 20,
+    // dispatched path, GB/s without → with, tables of 1.4–3.6 MB: Rowwise4
+    // dim 64 (36-byte rows) 55 → 81, dim 32 49 → 61, Q8_0 dim 32 89 → 95,
+    // Rowwise8 dim 48 102 → 114. Rows of fewer columns lost instead
+    // (Rowwise8 dim 16: 58 → 51; f32 dims 8 and 12: 36 → 28 and 34 → 31;
+    // f32 dim 16 gained, 42–46 → 50), and rows past a cache line keep the
+    // 4 MB threshold (f32 dims 300–1024 from 1.2–4 MB tables fell from
+    // 2.7–3.9× to 1.8–2.7× the naive loop with it at 1 MB, in the sweep).
     let table_bytes = core::mem::size_of_val(table);
     let prefetch = table_bytes >= PREFETCH_MIN_TABLE_BYTES
-        || (table_bytes >= PREFETCH_MIN_TABLE_BYTES / 4 && row_bytes <= 64);
+        || (table_bytes >= PREFETCH_MIN_TABLE_BYTES / 4 && row_bytes <= 64 && dim >= 32);
     let bags = offsets.len() - 1;
     for b in 0..bags {
         // SAFETY: validated offsets: `b + 1 < offsets.len()`, and
