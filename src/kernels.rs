@@ -82,29 +82,26 @@ impl Kernels {
         }
     }
 
-    /// The path for a scatter-add of rows of `dim`: on [`Kernels::best`],
-    /// AVX2 rather than AVX-512 for f32 tables at every dim, and for f16
-    /// and bf16 tables below dim 16. Every x86 path below the best one is
-    /// available (AVX-512 implies AVX2).
+    /// The path for a scatter-add into a table of `T`: on
+    /// [`Kernels::best`], AVX2 rather than AVX-512 for f32 tables, at every
+    /// dim; f16 and bf16 tables stay on AVX-512. Every x86 path below the
+    /// best one is available (AVX-512 implies AVX2).
     ///
     /// Evidence (the sweep, `report -- sweep scatter`, Zen 5, × the naive
-    /// loop): for f32 tables AVX-512 led AVX2 only at some odd dims and
-    /// by at most 1.2× (dim 17: 1.18× vs 0.96×, dim 100: 1.48× vs 1.32×),
-    /// while AVX2 led at the fixed dims by up to 2× (dim 16: 1.99× vs
-    /// 1.02×, dim 64: 1.64× vs 0.79×) and at dims 1–7 (dim 4: 3.52× vs
-    /// SSE2's 1.83×, dim 1: 1.05× vs 0.70×; SSE2 had been the choice
-    /// below dim 8 on an earlier measurement, before AVX2's short rows
-    /// lost their masked stores). For f16 and bf16 tables AVX-512 leads
-    /// from dim 16 (bf16 dim 64: 6.0× vs 2.6×); below, its rows are all
-    /// tail. No row goes down to SSE2: for f32 AVX2 led it at every dim
-    /// below 8 (above), and for f16/bf16 SSE2 has no F16C (its software
-    /// conversion ran f16 scatter-add at dims 4–6 at 0.9–1.4× the naive
-    /// loop against AVX2's 2.1–2.4×).
+    /// loop, every row through whole vectors with an overlapping last one):
+    /// for f32 tables AVX2 leads AVX-512 from dim 16 (dim 16: 2.06× vs
+    /// 1.33×, dim 33: 1.70× vs 1.36×, dim 64: 1.63× vs 1.22×) and the two
+    /// are within 8% below it (dim 4: 3.71× vs 3.90×, dim 9: 2.64× vs
+    /// 2.86×). For f16 tables AVX-512 leads at every dim (dim 9: 32.3× vs
+    /// 20.1×, dim 64: 65.8× vs 47.0×), for bf16 from dim 16 (6.1× vs 2.7× at
+    /// dim 64) and at dims 4–7 (dim 5: 2.34× vs 1.86×), within 5% of AVX2
+    /// at dims 8–15. No row goes down to SSE2, which is slower at every
+    /// dim (f16/bf16 have no F16C there: software conversions).
     #[inline]
-    fn for_rows_of<T>(&self, dim: usize) -> Kernels {
+    fn for_rows_of<T>(&self) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && (dim < 16 || f32_table) => Isa::Avx2,
+            Isa::Avx512 if self.by_width && f32_table => Isa::Avx2,
             isa => isa,
         };
         Kernels { isa, ..*self }
@@ -230,7 +227,7 @@ impl Kernels {
         let dim = table.dim();
         validate::gradient(grad.len(), indices.len(), dim)?;
         self.in_range(indices, table.rows())?;
-        self.for_rows_of::<T>(dim).run(ScatterAdd {
+        self.for_rows_of::<T>().run(ScatterAdd {
             table: table.as_mut_slice(),
             dim,
             indices,

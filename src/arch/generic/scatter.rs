@@ -29,45 +29,76 @@ impl<T: Element, I: Index> Job for ScatterAdd<'_, T, I> {
     }
 }
 
-/// Adds one scaled gradient row into one table row.
+/// Columns `0..dim` of a row update with `V` vectors: pairs of whole
+/// vectors, then one, and when `dim` is not a multiple of the lanes, one
+/// more vector ending at the row's end, overlapping the one before it. That
+/// last vector is loaded and computed before any store of the row, so the
+/// columns it shares with the others get the same value twice (every column
+/// is `t + scale · g` of the row as it was): the same bits as a scalar
+/// loop. Rows narrower than `V` go to the next narrower vector, down to a
+/// scalar loop below the narrowest path's lanes.
+///
+/// Evidence (the sweep, `report -- sweep scatter-add`, Zen 5, × the naive
+/// loop): with a scalar tail instead of the overlapping vector, and the
+/// compiler's own loop for f32 rows without a fixed arm, f32 ran at
+/// 0.88–1.0× at dims 5–7 on every path, 0.9–0.99× on SSE2 at dims 9–33 and
+/// 0.95–1.2× on AVX2 at dims 17–27; with it, 1.5–3.1×, 1.4–2.0× and
+/// 1.6–3.1×. A partial store (through a buffer, or masked) had run at
+/// 0.06–0.3×. Four vectors per step on the 4-lane paths: with two, SSE2 ran
+/// at 0.94–0.99× at dims 24, 48, 96, 128 and 200–1024 (the compiler's
+/// naive loop is unrolled further); with four, 1.0–1.36×.
 ///
 /// # Safety
-/// `t` and `g` are valid for `dim` elements; the CPU has `V`'s ISA.
+/// `t` and `g` are valid for `dim` elements; the CPU has `V`'s ISA (the
+/// trampoline's, or a narrower one it implies).
 #[inline(always)]
-unsafe fn add_row<V: Vector, T: Element>(
-    t: *mut T,
-    g: *const f32,
-    s: V,
-    scale: f32,
-    dim: usize,
-    fixed: bool,
-) {
+unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale: f32, dim: usize) {
     let l = V::LANES;
-    let mut j = 0;
-    if core::mem::size_of::<T>() == 4 && !fixed {
-        // f32 tables (the only 4-byte element) of a dim without a fixed
-        // arm: the plain loop over slices, vectorised by the compiler with
-        // the trampoline's features (for the fixed dims 4–64 the vector
-        // loop below stays: the compiler's loop ran there at 0.4–0.75×).
-        // Same arithmetic (multiply, then add; Rust never fuses). The sweep (`report -- sweep scatter-add f32`, Zen 5) measured the
-        // hand-written vector loop on SSE2 at 0.76–0.97× the naive loop at
-        // dims 17–1024, where the compiler's own unrolled loop wins.
-        // SAFETY: `t` and `g` are valid for `dim` elements and do not
-        // overlap (the table and the gradient are distinct slices).
-        let (t, g) = unsafe {
-            (
-                core::slice::from_raw_parts_mut(t, dim),
-                core::slice::from_raw_parts(g, dim),
-            )
-        };
-        for (t, &g) in t.iter_mut().zip(g) {
-            *t = T::from_f32(t.to_f32() + scale * g);
-        }
-        return;
-    }
     // SAFETY: every access is below `dim` elements from `t` and `g`.
     unsafe {
+        if dim < l {
+            if <V::Half as Vector>::LANES < l {
+                let s = <V::Half as Vector>::splat(scale);
+                add_cols::<V::Half, T>(t, g, s, scale, dim);
+            } else {
+                let (t, g) = (
+                    core::slice::from_raw_parts_mut(t, dim),
+                    core::slice::from_raw_parts(g, dim),
+                );
+                for (t, &g) in t.iter_mut().zip(g) {
+                    *t = T::from_f32(t.to_f32() + scale * g);
+                }
+            }
+            return;
+        }
+        // On the 4-lane paths, f16 and bf16 rows end in a scalar loop
+        // instead: there a vector's conversions (software on SSE2 and
+        // simd128) cost more than the 1–3 scalar columns they replace
+        // (SSE2, the sweep: f16 dims 5–7 at 0.70–1.02× the naive loop with
+        // the overlapping vector, 1.20–1.69× without; bf16 dims 9–15 at
+        // 0.84–1.21× against 1.05–1.16×).
+        let overlap = !(l == 4 && core::mem::size_of::<T>() == 2);
         let row = T::row::<V>(t.cast_const(), dim);
+        let last = dim - l;
+        let z = if overlap {
+            T::load::<V>(row, last).add(V::load(g.add(last)).mul(s))
+        } else {
+            s
+        };
+        let mut j = 0;
+        if l == 4 {
+            while j + 4 * l <= dim {
+                let a = T::load::<V>(row, j).add(V::load(g.add(j)).mul(s));
+                let b = T::load::<V>(row, j + l).add(V::load(g.add(j + l)).mul(s));
+                let c = T::load::<V>(row, j + 2 * l).add(V::load(g.add(j + 2 * l)).mul(s));
+                let d = T::load::<V>(row, j + 3 * l).add(V::load(g.add(j + 3 * l)).mul(s));
+                T::store(a, t.add(j));
+                T::store(b, t.add(j + l));
+                T::store(c, t.add(j + 2 * l));
+                T::store(d, t.add(j + 3 * l));
+                j += 4 * l;
+            }
+        }
         // Two vectors per step, both loaded before either is stored: the
         // two updates are independent (the sweep, Zen 5: one vector per
         // step ran SSE2 at 0.71–0.95× the compiler's unrolled naive loop
@@ -84,50 +115,16 @@ unsafe fn add_row<V: Vector, T: Element>(
             T::store(v, t.add(j));
             j += l;
         }
-        add_tail::<V::Half, T>(t, g, scale, j, dim);
-    }
-}
-
-/// Columns `j..dim` of a row update: whole `V` vectors, then the next
-/// narrower vector, down to a scalar loop for the last elements (fewer than
-/// the narrowest path's lanes). A partial store (through a buffer, or
-/// masked) was 0.06–0.3× the naive loop in the sweep, and a scalar tail
-/// after AVX-512 costs software f16 conversions: f16 scatter-add at dim 24
-/// ran AVX-512 (16 + 8 scalar) at 6× the naive loop against AVX2's 35×.
-/// Same arithmetic everywhere: one multiply, one add, one rounding to the
-/// table's type.
-///
-/// # Safety
-/// `t` and `g` are valid for `dim` elements, `j <= dim`; the CPU has `V`'s
-/// ISA (the trampoline's, or a narrower one it implies).
-#[inline(always)]
-unsafe fn add_tail<V: Vector, T: Element>(
-    t: *mut T,
-    g: *const f32,
-    scale: f32,
-    mut j: usize,
-    dim: usize,
-) {
-    let l = V::LANES;
-    // SAFETY: every access is below `dim` elements from `t` and `g`.
-    unsafe {
-        if j + l <= dim {
-            let s = V::splat(scale);
-            let row = T::row::<V>(t.cast_const(), dim);
-            while j + l <= dim {
-                let v = T::load::<V>(row, j).add(V::load(g.add(j)).mul(s));
-                T::store(v, t.add(j));
-                j += l;
-            }
-        }
-        if j < dim {
-            if <V::Half as Vector>::LANES < l {
-                add_tail::<V::Half, T>(t, g, scale, j, dim);
+        if !dim.is_multiple_of(l) {
+            if overlap {
+                T::store(z, t.add(last));
             } else {
-                while j < dim {
-                    let x = *t.add(j);
-                    *t.add(j) = T::from_f32(x.to_f32() + scale * *g.add(j));
-                    j += 1;
+                let (t, g) = (
+                    core::slice::from_raw_parts_mut(t.add(j), dim - j),
+                    core::slice::from_raw_parts(g.add(j), dim - j),
+                );
+                for (t, &g) in t.iter_mut().zip(g) {
+                    *t = T::from_f32(t.to_f32() + scale * g);
                 }
             }
         }
@@ -154,7 +151,7 @@ unsafe fn scatter_add_dim<V: Vector, T: Element, I: Index, const D: usize>(
     let base = t.cast_const().cast::<u8>();
     for_rows!(V, idx, base, row_bytes, prefetch, |i, r| {
         // SAFETY: the module's contract: row `r < rows`, position `i < n`.
-        unsafe { add_row::<V, T>(t.add(r * dim), g.add(i * dim), s, scale, dim, D != 0) }
+        unsafe { add_cols::<V, T>(t.add(r * dim), g.add(i * dim), s, scale, dim) }
     })
 }
 
@@ -172,8 +169,16 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
 ) {
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
-        super::with_fixed_dim!(dim, const D => {
-            scatter_add_dim::<V, T, I, D>(table, dim, idx, grad, scale)
-        })
+        // Dims 1–3 get constant-size arms too (scalar, unrolled): the
+        // sweep measured f32 at 2.2–2.5× (dim 1) and 1.3–1.6× (dims 2–3)
+        // the naive loop with them, 0.87–1.05× without.
+        match dim {
+            1 => scatter_add_dim::<V, T, I, 1>(table, dim, idx, grad, scale),
+            2 => scatter_add_dim::<V, T, I, 2>(table, dim, idx, grad, scale),
+            3 => scatter_add_dim::<V, T, I, 3>(table, dim, idx, grad, scale),
+            _ => super::with_fixed_dim!(dim, const D => {
+                scatter_add_dim::<V, T, I, D>(table, dim, idx, grad, scale)
+            }),
+        }
     }
 }
