@@ -125,6 +125,18 @@ impl Kernels {
         Kernels { isa, ..*self }
     }
 
+    /// The path for reading rows of `dim` of format `T` (gathers that
+    /// convert, bags): on [`Kernels::best`], AVX2 rather than AVX-512 where
+    /// the format's codec measured AVX2 ahead at that dim.
+    #[inline]
+    fn for_reads_of<T: Format>(&self, dim: usize) -> Kernels {
+        let isa = match self.isa {
+            Isa::Avx512 if self.by_width && T::avx2_rows(dim) => Isa::Avx2,
+            isa => isa,
+        };
+        Kernels { isa, ..*self }
+    }
+
     /// The ISA these kernels run on.
     #[inline]
     pub fn isa(&self) -> Isa {
@@ -172,7 +184,7 @@ impl Kernels {
         let k = if <T as gather_into::Sealed<O>>::COPY {
             self.for_copies()
         } else {
-            *self
+            self.for_reads_of::<T>(dim)
         };
         k.run(Gather::<T, O, I> {
             table: table.as_slice(),
@@ -199,7 +211,7 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.run(BagsJob::<T, I, O> {
+        self.for_reads_of::<T>(dim).run(BagsJob::<T, I, O> {
             table: table.as_slice(),
             stride: table.stride(),
             dim,

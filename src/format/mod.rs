@@ -68,6 +68,14 @@ pub(crate) mod codec {
         /// set by the quantized formats, whose scalar value decodes the row's
         /// scale for every element.
         const PARTIAL_TAIL: bool = false;
+
+        /// Whether, on a CPU with AVX-512, rows of `dim` are read with AVX2
+        /// instead (`Kernels::best` only; an explicit `Kernels::new(Isa::Avx512)`
+        /// keeps AVX-512). Each format that says yes gives its measurements.
+        #[inline(always)]
+        fn avx2_rows(_dim: usize) -> bool {
+            false
+        }
     }
 
     /// An element format that the kernels also write (scatter-add,
