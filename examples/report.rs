@@ -12,7 +12,10 @@
 //! distances, and the sequential read bandwidth (about a minute); and
 //! `cargo run --release --example report -- sweep [kernel-filter]`: every
 //! kernel at every dim from 1 to 33 and 19 larger ones, every path against
-//! the naive loop, with the shortfalls listed last (about two minutes).
+//! the naive loop, with the shortfalls listed last (under 20 s here); with
+//! `SWEEP_US=1` it also prints each path's time in µs, which is what to
+//! compare between two builds (each build links its own naive loop, whose
+//! speed moves with where it lands).
 //!
 //! Ratios, not absolute GB/s, are what carry between runs: the machines are
 //! shared and noisy.
@@ -1009,6 +1012,14 @@ fn sweep(filter: &str) {
                 .map(|(n, &s)| format!("{n} {:5.2}", naive / s))
                 .collect();
             println!("  dim {dim:>4}: {}", line.join(" | "));
+            if std::env::var_os("SWEEP_US").is_some() {
+                // Absolute times, for comparing two builds: a ratio to the
+                // naive loop moves with where the linker put that loop.
+                let us: Vec<String> = (t.names.iter().zip(&t.secs))
+                    .map(|(n, &s)| format!("{n} {:.3}", s * 1e6))
+                    .collect();
+                println!("      us: {}", us.join(" | "));
+            }
             for (n, &s) in t.names.iter().zip(&t.secs) {
                 if n == "naive" || n == "portable" || n == "dispatched" {
                     continue;
