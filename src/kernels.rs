@@ -82,26 +82,28 @@ impl Kernels {
         }
     }
 
-    /// The path for a scatter-add into a table of `T`: on
-    /// [`Kernels::best`], AVX2 rather than AVX-512 for f32 tables, at every
-    /// dim; f16 and bf16 tables stay on AVX-512. Every x86 path below the
-    /// best one is available (AVX-512 implies AVX2).
+    /// The path for a scatter-add into a table of `T` with rows of `dim`:
+    /// on [`Kernels::best`], AVX2 rather than AVX-512 for f32 tables except
+    /// at dims 9–15; f16 and bf16 tables stay on AVX-512. Every x86 path
+    /// below the best one is available (AVX-512 implies AVX2).
     ///
     /// Evidence (the sweep, `report -- sweep scatter`, Zen 5, × the naive
     /// loop, every row through whole vectors with an overlapping last one):
-    /// for f32 tables AVX2 leads AVX-512 from dim 16 (dim 16: 2.06× vs
-    /// 1.33×, dim 33: 1.70× vs 1.36×, dim 64: 1.63× vs 1.22×) and the two
-    /// are within 8% below it (dim 4: 3.71× vs 3.90×, dim 9: 2.64× vs
-    /// 2.86×). For f16 tables AVX-512 leads at every dim (dim 9: 32.3× vs
-    /// 20.1×, dim 64: 65.8× vs 47.0×), for bf16 from dim 16 (6.1× vs 2.7× at
-    /// dim 64) and at dims 4–7 (dim 5: 2.34× vs 1.86×), within 5% of AVX2
-    /// at dims 8–15. No row goes down to SSE2, which is slower at every
-    /// dim (f16/bf16 have no F16C there: software conversions).
+    /// for f32 tables AVX2 leads AVX-512 from dim 16 (dim 16: 1.75× vs
+    /// 1.05×, dim 24: 1.57× vs 1.04×, dim 33: 1.33× vs 1.08×) and at dims
+    /// 5–7 (dim 5: 2.06× vs 1.62×), ties at 1–4 and 8 (dim 4: 3.44× vs
+    /// 3.62×), and trails at 9–15, where AVX-512 runs the same 8-lane loop
+    /// (dim 9: 1.89× vs 1.50×, dim 12: 2.38× vs 1.90×). For f16 tables
+    /// AVX-512 leads at every dim (dim 9: 32.3× vs 20.1×, dim 64: 65.8× vs
+    /// 47.0×), for bf16 from dim 16 (6.1× vs 2.7× at dim 64) and at dims
+    /// 4–7 (dim 5: 2.34× vs 1.86×), within 5% of AVX2 at dims 8–15. No row
+    /// goes down to SSE2, which is slower at every dim (f16/bf16 have no
+    /// F16C there: software conversions).
     #[inline]
-    fn for_rows_of<T>(&self) -> Kernels {
+    fn for_rows_of<T>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && f32_table => Isa::Avx2,
+            Isa::Avx512 if self.by_width && f32_table && !(9..16).contains(&dim) => Isa::Avx2,
             isa => isa,
         };
         Kernels { isa, ..*self }
@@ -129,9 +131,9 @@ impl Kernels {
     /// convert, bags): on [`Kernels::best`], AVX2 rather than AVX-512 where
     /// the format's codec measured AVX2 ahead at that dim.
     #[inline]
-    fn for_reads_of<T: Format>(&self, dim: usize) -> Kernels {
+    fn for_reads_of<T: Format>(&self, dim: usize, bags: bool) -> Kernels {
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && T::avx2_rows(dim) => Isa::Avx2,
+            Isa::Avx512 if self.by_width && T::avx2_rows(dim, bags) => Isa::Avx2,
             isa => isa,
         };
         Kernels { isa, ..*self }
@@ -184,7 +186,7 @@ impl Kernels {
         let k = if <T as gather_into::Sealed<O>>::COPY {
             self.for_copies()
         } else {
-            self.for_reads_of::<T>(dim)
+            self.for_reads_of::<T>(dim, false)
         };
         k.run(Gather::<T, O, I> {
             table: table.as_slice(),
@@ -211,7 +213,7 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.for_reads_of::<T>(dim).run(BagsJob::<T, I, O> {
+        self.for_reads_of::<T>(dim, true).run(BagsJob::<T, I, O> {
             table: table.as_slice(),
             stride: table.stride(),
             dim,
@@ -239,7 +241,7 @@ impl Kernels {
         let dim = table.dim();
         validate::gradient(grad.len(), indices.len(), dim)?;
         self.in_range(indices, table.rows())?;
-        self.for_rows_of::<T>().run(ScatterAdd {
+        self.for_rows_of::<T>(dim).run(ScatterAdd {
             table: table.as_mut_slice(),
             dim,
             indices,

@@ -36,17 +36,26 @@ macro_rules! float_format {
         impl Codec for $t {
             type Unit = $t;
             type Row<V: Vector> = *const $t;
-            /// Rows of 8 and 24 columns of f32 and f16 (bags; and f16
-            /// gathers into f32); bf16 stays on AVX-512. Evidence
-            /// (`report -- sweep`, Zen 5, × the naive loop, AVX2 against
-            /// AVX-512): f32 Sum bags dim 8 5.75 vs 5.31, dim 24 3.88 vs
-            /// 3.62, Max dim 24 4.42 vs 3.45, weighted Sum dim 24 4.05 vs
-            /// 3.12; f16 gather into f32 dim 8 58.8 vs 46.5, dim 24 32.8 vs
-            /// 33.8. At 12, 16, 20 and 32 AVX-512 leads (Sum dim 16: 5.99
-            /// vs 4.88); bf16 gathers tie at 8 and 24 (26.1 vs 26.6).
+            const ANY_COLUMN: bool = true;
+            /// Bags of f32 and f16 rows of 8 and 24 columns, and f16
+            /// gathers into f32 at 8 columns; bf16 stays on AVX-512.
+            /// Evidence (`report -- sweep`, Zen 5, × the naive loop, AVX2
+            /// against AVX-512): f32 Sum bags dim 8 5.75 vs 5.31, dim 24
+            /// 3.88 vs 3.62, Max dim 24 4.42 vs 3.45, weighted Sum dim 24
+            /// 4.05 vs 3.12 (at 12, 16, 20 and 32 AVX-512 leads: Sum dim 16
+            /// 5.99 vs 4.88); f16 gathers into f32 at dim 8 55.3 vs 52.1
+            /// (58.8 vs 46.5 in an earlier run), and AVX-512 ahead at every
+            /// other dim since rows end in an overlapping vector (dim 24:
+            /// 39.7 vs 28.7); for bf16 gathers AVX-512 leads at 8 too (37.6
+            /// vs 30.2 in the same run). f16 and bf16 bags are not in the
+            /// sweep; f16 follows f32, whose loop it shares.
             #[inline(always)]
-            fn avx2_rows(dim: usize) -> bool {
-                $name != "bf16" && dim < 32 && dim % 16 == 8
+            fn avx2_rows(dim: usize, bags: bool) -> bool {
+                match $name {
+                    "bf16" => false,
+                    "f16" if !bags => dim == 8,
+                    _ => dim < 32 && dim % 16 == 8,
+                }
             }
             #[inline(always)]
             fn value(row: &[$t], j: usize) -> f32 {

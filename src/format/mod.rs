@@ -69,11 +69,27 @@ pub(crate) mod codec {
         /// scale for every element.
         const PARTIAL_TAIL: bool = false;
 
+        /// Whether [`Codec::load`] takes any column `j` (with
+        /// `j + V::LANES <= dim`), not only multiples of the lanes: true
+        /// for the float formats and row-wise 8-bit, whose columns are
+        /// whole units; false where a column can start inside a byte or a
+        /// block. Row tails then read one whole vector ending at the row's
+        /// end instead of a partial one.
+        const ANY_COLUMN: bool = false;
+
+        /// Whether the values are a fused multiply-add (row-wise 8-bit):
+        /// a row then goes down to a narrower vector only where that one
+        /// keeps the hardware FMA (AVX2's SSE halves do not: there the
+        /// single rounding is emulated, 1.1–4× slower in the sweep).
+        const FMA_VALUES: bool = false;
+
         /// Whether, on a CPU with AVX-512, rows of `dim` are read with AVX2
-        /// instead (`Kernels::best` only; an explicit `Kernels::new(Isa::Avx512)`
-        /// keeps AVX-512). Each format that says yes gives its measurements.
+        /// instead, by gathers into f32 (`bags` false) or by bags (`bags`
+        /// true); `Kernels::best` only (an explicit
+        /// `Kernels::new(Isa::Avx512)` keeps AVX-512). Each format that says
+        /// yes gives its measurements.
         #[inline(always)]
-        fn avx2_rows(_dim: usize) -> bool {
+        fn avx2_rows(_dim: usize, _bags: bool) -> bool {
             false
         }
     }

@@ -245,16 +245,24 @@ impl Format for Rowwise8 {
 impl Codec for Rowwise8 {
     type Unit = u8;
     const PARTIAL_TAIL: bool = true;
-    /// Rows under 64 columns whose length is not 16k, 16k + 4 or 16k + 12
-    /// columns. Evidence (`report -- sweep rowwise8`, Zen 5, × the naive
-    /// loop, AVX2 against AVX-512): gather dim 7 5.7 vs 4.3, dim 15 10.6 vs
-    /// 8.2, dim 24 33.0 vs 27.4, dim 31 17.6 vs 14.9; Sum bags dim 2 4.3 vs
-    /// 2.4, dim 7 8.4 vs 4.4, dim 15 12.9 vs 8.9, dim 31 22.3 vs 15.2,
-    /// dim 63 34.3 vs 27.8. AVX-512 leads at dims 4, 12, 20 and 28 in bags
-    /// (dim 12: 15.4 vs 7.0) and from 64 (dim 65: 34.6 vs 31.3 in gather).
+    const ANY_COLUMN: bool = true;
+    const FMA_VALUES: bool = true;
+    /// Gathers of rows under 16 columns; bags of rows under 64 columns
+    /// whose length is not 16k, 16k + 4 or 16k + 12. Evidence
+    /// (`report -- sweep rowwise8`, Zen 5, × the naive loop, AVX2 against
+    /// AVX-512): gather dim 7 5.2 vs 4.1, dim 9 18.1 vs 15.6, dim 15 29.6
+    /// vs 25.4, and AVX-512 ahead from 17 since rows end in an overlapping
+    /// vector (dim 17: 28.6 vs 23.3, dim 31: 46.8 vs 35.8); Sum bags dim 2
+    /// 4.6 vs 2.5, dim 7 8.5 vs 4.5, dim 15 12.9 vs 9.0, dim 31 24.1 vs
+    /// 16.2, dim 63 36.4 vs 29.5, AVX-512 ahead at dims 4, 12, 20 and 28
+    /// (dim 12: 13.8 vs 7.0) and from 64 (dim 65: 46.8 vs 41.7).
     #[inline(always)]
-    fn avx2_rows(dim: usize) -> bool {
-        dim < 64 && !matches!(dim % 16, 0 | 4 | 12)
+    fn avx2_rows(dim: usize, bags: bool) -> bool {
+        if bags {
+            dim < 64 && !matches!(dim % 16, 0 | 4 | 12)
+        } else {
+            dim < 16
+        }
     }
     type Row<V: Vector> = ScaledRow<V>;
     #[inline(always)]
@@ -372,15 +380,15 @@ macro_rules! rowwise_nbit {
         impl Codec for $t {
             type Unit = u8;
             const PARTIAL_TAIL: bool = true;
-            /// 4-bit rows of 4, 8 and 24 columns. Evidence
+            /// Gathers of 4-bit rows of 4, 8 and 24 columns. Evidence
             /// (`report -- sweep rowwise4`, Zen 5, × the naive loop, AVX2
             /// against AVX-512): dim 4 19.7 vs 16.8, dim 8 32.3 vs 29.7,
             /// dim 24 38.0 vs 30.1; AVX-512 leads at every other dim of the
-            /// sweep (dim 20: 23.1 vs 16.9). 2-bit rows are not measured
-            /// and stay on AVX-512.
+            /// sweep (dim 20: 23.1 vs 16.9). Bags and 2-bit rows are not
+            /// in the sweep and stay on AVX-512.
             #[inline(always)]
-            fn avx2_rows(dim: usize) -> bool {
-                $bits == 4 && matches!(dim, 4 | 8 | 24)
+            fn avx2_rows(dim: usize, bags: bool) -> bool {
+                $bits == 4 && !bags && matches!(dim, 4 | 8 | 24)
             }
             type Row<V: Vector> = ScaledRow<V>;
             #[inline(always)]

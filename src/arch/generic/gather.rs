@@ -50,6 +50,51 @@ unsafe fn copy_rows_fixed<V: Vector, I: Index, const B: usize>(
     })
 }
 
+/// Copies rows of `n` bytes, `C < n <= 2·C` (`pair`) or `n > C` (`!pair`),
+/// as `C`-byte chunks from the row's start and one more `C`-byte chunk
+/// ending at the row's end, overlapping the one before it: the shared
+/// bytes are written twice with the same value (the table and the output
+/// do not overlap). Every chunk is a constant-size copy, which the
+/// compiler turns into vector moves of the trampoline's ISA; a copy of the
+/// row's runtime length is a `memcpy` call.
+///
+/// # Safety
+/// The module's contract; rows are `n` bytes, `n > C`, and `n <= 2·C` when
+/// `pair`.
+#[inline(always)]
+unsafe fn copy_rows_overlapping<V: Vector, I: Index, const C: usize>(
+    src: *const u8,
+    idx: &[I],
+    dst: *mut u8,
+    n: usize,
+    pair: bool,
+    prefetch: bool,
+) {
+    for_rows!(V, idx, src, n, prefetch, |i, r| {
+        // SAFETY: row `r < rows` and position `i < n` keep every chunk
+        // inside its row of the table and of the output: chunks start at
+        // `k·C` with `k·C + C <= n - C` and at `n - C`.
+        unsafe {
+            let (s, d) = (src.add(r * n), dst.add(i * n));
+            let last = s.add(n - C).cast::<[u8; C]>().read_unaligned();
+            if !pair {
+                let mut k = 0;
+                while k + C < n - C {
+                    let v = s.add(k).cast::<[u8; C]>().read_unaligned();
+                    d.add(k).cast::<[u8; C]>().write_unaligned(v);
+                    k += C;
+                }
+                let v = s.add(k).cast::<[u8; C]>().read_unaligned();
+                d.add(k).cast::<[u8; C]>().write_unaligned(v);
+            } else {
+                let v = s.cast::<[u8; C]>().read_unaligned();
+                d.cast::<[u8; C]>().write_unaligned(v);
+            }
+            d.add(n - C).cast::<[u8; C]>().write_unaligned(last);
+        }
+    })
+}
+
 /// Same-type gather: copies the bits of each row of `stride` units.
 ///
 /// # Safety
@@ -87,6 +132,29 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         128 => unsafe { copy_rows_fixed::<V, I, 128>(src, idx, dst, prefetch) },
         // SAFETY: as the arm above, for 256-byte rows.
         256 => unsafe { copy_rows_fixed::<V, I, 256>(src, idx, dst, prefetch) },
+        // Other sizes below 384 bytes: constant-size chunks, the last one
+        // overlapping. The sweep (`report -- sweep "gather f32->f32"`,
+        // Zen 5, × naive, dispatched, two interleaved runs of each build)
+        // measured them against a `memcpy` a row: dim 3 8.1 vs 2.5–3.2,
+        // dim 5 9.2 vs 3.9–5.3, dim 13 18.0–18.2 vs 9.6–13.7, dim 31
+        // 29.5–31.9 vs 24.1–24.4, dim 33 23.0–26.1 vs 15.9–16.1, dim 48
+        // 30.2–34.6 vs 25.5–26.0; pairs of 64-byte chunks for 65–127-byte
+        // rows ran below the 32-byte loop (dim 17: 11.6 vs 17.1), and
+        // 64-byte chunks lead it from 129 bytes (dim 48: 25.7 vs 22.2,
+        // dim 63: 26.5 vs 20.7).
+        //
+        // SAFETY: the module's contract; `C < n <= 2·C`, as a pair needs.
+        5..8 => unsafe { copy_rows_overlapping::<V, I, 4>(src, idx, dst, row_bytes, true, prefetch) },
+        // SAFETY: as above.
+        9..16 => unsafe { copy_rows_overlapping::<V, I, 8>(src, idx, dst, row_bytes, true, prefetch) },
+        // SAFETY: as above.
+        17..32 => unsafe { copy_rows_overlapping::<V, I, 16>(src, idx, dst, row_bytes, true, prefetch) },
+        // SAFETY: as above.
+        33..64 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, true, prefetch) },
+        // SAFETY: the module's contract; `n > C`, as the loop needs.
+        65..128 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, false, prefetch) },
+        // SAFETY: as above.
+        129..384 => unsafe { copy_rows_overlapping::<V, I, 64>(src, idx, dst, row_bytes, false, prefetch) },
         // Long rows of other sizes: the slice loop, one `memcpy` a row.
         // The sweep (`report -- sweep "gather f32->f32"`, Zen 5) measured
         // `for_rows!` with a variable-size copy below the portable loop
@@ -94,8 +162,8 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         // against portable's 26.2×, dim 127 22.3× vs 25.8×, dim 200 25.4×
         // vs 28.8×; through this arm they measure 30.9×/31.4×/29.0×
         // against portable's 29.8×/30.3×/28.5× in one run. Shorter rows
-        // (dims 33–65) are faster through `for_rows!` (dim 48: 29.7× vs
-        // 26.0×). Tables that want prefetching keep `for_rows!`.
+        // take the chunk arms above. Tables that want prefetching keep
+        // `for_rows!`.
         _ if row_bytes >= 384 && !prefetch => {
             crate::arch::portable::gather_copy(table, stride, idx, out)
         }
@@ -142,7 +210,23 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
             j += l;
         }
         if j < dim {
-            if super::partial_loads::<V>() || C::PARTIAL_TAIL {
+            if C::ANY_COLUMN && dim >= l {
+                // One whole vector ending at the row's end, overlapping the
+                // columns already written with the same values.
+                C::load::<V>(row, dim - l).store(dst.add(dim - l));
+            } else if C::ANY_COLUMN
+                && <V::Half as Vector>::LANES < l
+                && dim >= <V::Half as Vector>::LANES
+                && (<V::Half as Vector>::FMA || !C::FMA_VALUES)
+            {
+                // A row narrower than `V` but not than its half: the whole
+                // row with half-width vectors, the last one overlapping
+                // (the sweep, `SWEEP_US=1 report -- sweep gather`, Zen 5,
+                // time against the masked or buffered tail: f16 into f32 on
+                // AVX-512 at dims 9–15 0.84–0.86×, bf16 at 8–15 0.75–0.81×,
+                // Rowwise8 0.32–0.53×; f16 on AVX2 at dims 6–7 0.61–0.83×).
+                decode_row::<V::Half, C>(src, stride, dst, dim);
+            } else if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                 C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
             } else {
                 decode_tail::<V::Half, C>(src, stride, dst, j, dim);

@@ -80,7 +80,9 @@ unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale:
         let overlap = !(l == 4 && core::mem::size_of::<T>() == 2);
         let row = T::row::<V>(t.cast_const(), dim);
         let last = dim - l;
-        let z = if overlap {
+        // (Only when the row has a partial last vector: computed for every
+        // row it cost SSE2 about 12% at dim 24, 0.87× the naive loop.)
+        let z = if overlap && !dim.is_multiple_of(l) {
             T::load::<V>(row, last).add(V::load(g.add(last)).mul(s))
         } else {
             s
