@@ -37,26 +37,27 @@ macro_rules! float_format {
             type Unit = $t;
             type Row<V: Vector> = *const $t;
             const ANY_COLUMN: bool = true;
-            /// Bags of f32 and f16 rows of 8 and 24 columns, and f16
-            /// gathers into f32 at 8 columns; bf16 stays on AVX-512.
-            /// Evidence (`report -- sweep`, Zen 5, × the naive loop, AVX2
-            /// against AVX-512): f32 Sum bags dim 8 5.75 vs 5.31, dim 24
-            /// 3.88 vs 3.62, Max dim 24 4.42 vs 3.45, weighted Sum dim 24
-            /// 4.05 vs 3.12 (at 12, 16, 20 and 32 AVX-512 leads: Sum dim 16
-            /// 5.99 vs 4.88); f16 gathers into f32 at dim 8 55.3 vs 52.1
-            /// (58.8 vs 46.5 in an earlier run), and AVX-512 ahead at every
-            /// other dim since rows end in an overlapping vector (dim 24:
-            /// 39.7 vs 28.7); for bf16 gathers AVX-512 leads at 8 too (37.6
-            /// vs 30.2 in the same run), but at dim 1 AVX2's scalar column
-            /// beats AVX-512's masked one (4.1 vs 5.2–5.4 µs for 4096
-            /// lookups). f16 and bf16 bags are not in the sweep; f16
-            /// follows f32, whose loop it shares.
+            /// Bags of f32 and f16 rows of 17 to 33 columns but 32, f16 gathers
+            /// into f32 at 8 columns, bf16 gathers at 1. Evidence
+            /// (`report -- sweep`, Zen 5, × the naive loop, AVX2 against
+            /// AVX-512, with AVX2's rows ending in an overlapping vector and
+            /// AVX-512's in a masked one): f32 Sum bags dim 19 4.30 vs
+            /// 3.18, dim 23 5.19 vs 3.80, dim 28 4.03 vs 3.58, dim 31 4.76
+            /// vs 4.26, Max dim 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim
+            /// 20 ties (4.05 vs 4.01); AVX-512 leads at 2–16 (dim 3: 4.10 vs
+            /// 2.45, dim 16: 6.01 vs 5.10) and at 32 and 48. f16 gathers
+            /// into f32 at dim 8 55.3 vs 52.1 (58.8 vs 46.5 in an earlier
+            /// run), AVX-512 ahead at every other dim (dim 24: 39.7 vs
+            /// 28.7); bf16 gathers on AVX-512 (dim 8: 37.6 vs 30.2) except
+            /// at dim 1, where AVX2's scalar column beats the masked one
+            /// (4.1 vs 5.2–5.4 µs for 4096 lookups). f16 and bf16 bags are
+            /// not in the sweep; f16 follows f32, whose loop it shares.
             #[inline(always)]
             fn avx2_rows(dim: usize, bags: bool) -> bool {
                 match $name {
                     "bf16" => !bags && dim == 1,
                     "f16" if !bags => dim == 8,
-                    _ => dim < 32 && dim % 16 == 8,
+                    _ => (17..=33).contains(&dim) && dim != 32,
                 }
             }
             #[inline(always)]

@@ -256,18 +256,19 @@ impl Codec for Rowwise8 {
     const ANY_COLUMN: bool = true;
     const FMA_VALUES: bool = true;
     /// Gathers of rows under 16 columns; bags of rows under 64 columns
-    /// whose length is not 16k, 16k + 4 or 16k + 12. Evidence
-    /// (`report -- sweep rowwise8`, Zen 5, × the naive loop, AVX2 against
-    /// AVX-512): gather dim 7 5.2 vs 4.1, dim 9 18.1 vs 15.6, dim 15 29.6
-    /// vs 25.4, and AVX-512 ahead from 17 since rows end in an overlapping
-    /// vector (dim 17: 28.6 vs 23.3, dim 31: 46.8 vs 35.8); Sum bags dim 2
-    /// 4.6 vs 2.5, dim 7 8.5 vs 4.5, dim 15 12.9 vs 9.0, dim 31 24.1 vs
-    /// 16.2, dim 63 36.4 vs 29.5, AVX-512 ahead at dims 4, 12, 20 and 28
-    /// (dim 12: 13.8 vs 7.0) and from 64 (dim 65: 46.8 vs 41.7).
+    /// but 4, 16, 32 and 48. Evidence (`report -- sweep rowwise8`, Zen 5,
+    /// × the naive loop, AVX2 against AVX-512): gather dim 7 5.2 vs 4.1,
+    /// dim 9 18.1 vs 15.6, dim 15 29.6 vs 25.4, and AVX-512 ahead from 17
+    /// since rows end in an overlapping vector (dim 17: 28.6 vs 23.3, dim
+    /// 31: 46.8 vs 35.8); Sum bags, AVX2's rows ending in an overlapping
+    /// vector: dim 2 20.7 vs 9.2, dim 12 34.0 vs 25.0, dim 23 45.8 vs 15.5,
+    /// dim 63 55.0 vs 30.9; AVX-512 ahead at 4 (14.8 vs 7.9) and at the
+    /// multiples of 16 (dim 48: 106 vs 62); above 64 AVX2 leads only at
+    /// 127 (54.5 vs 43.6), not taken.
     #[inline(always)]
     fn avx2_rows(dim: usize, bags: bool) -> bool {
         if bags {
-            dim < 64 && !matches!(dim % 16, 0 | 4 | 12)
+            dim < 64 && !dim.is_multiple_of(16) && dim != 4
         } else {
             dim < 16
         }
