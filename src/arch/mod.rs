@@ -34,6 +34,18 @@
 //! `Codec::row`/`load`, `Codec::PARTIAL_TAIL` so that row tails take one
 //! vector rather than the scalar value per element.
 //!
+//! **Row tails** (the last `dim mod LANES` columns): a format whose `load`
+//! takes any column (`Codec::ANY_COLUMN`: the float formats and row-wise
+//! 8-bit) ends each row with one more whole vector ending at the row's
+//! end, overlapping the one before it. Gathers write the shared columns
+//! twice with the same value; bags pool them again in the same order;
+//! scatter-add loads that vector before any store of the row, so every
+//! column is `t + scale · g` of the row as it was. The same bits as a
+//! scalar loop, without a partial vector. AVX-512 keeps masked loads where
+//! they measured faster (bags, narrow rows), and each choice names its
+//! measurement beside it. `Codec::avx2_rows` names, per format and kernel,
+//! the row lengths that `Kernels::best` runs on AVX2 rather than AVX-512.
+//!
 //! **Adding a kernel**: write its body in `arch::generic` and its loop in
 //! `arch::portable`, a job struct implementing [`Job`] that calls them, and
 //! a method on `Kernels` (plus a free function) that validates its input in
