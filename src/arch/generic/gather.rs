@@ -197,13 +197,20 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
     let mut j = 0;
     // SAFETY: every column read or written is below `dim`.
     unsafe {
-        if dim == 1 && !super::partial_loads::<V>() {
+        if (dim == 1 && !super::partial_loads::<V>()) || (C::FMA_VALUES && !V::FMA && dim < l) {
             // One column: the codec's scalar value, on the paths without
             // cheap masked loads. `SWEEP_US=1 report -- sweep gather`
             // (Zen 5), time against the partial vector: SSE2 Rowwise8 0.44,
             // Rowwise4 0.63, bf16 0.81, f16 0.93; AVX2 Rowwise8 0.70, f16
-            // 0.78, bf16 0.82.
-            *dst = C::value(core::slice::from_raw_parts(src, stride), 0);
+            // 0.78, bf16 0.82. Rows of a fused-multiply-add format shorter
+            // than a vector, on paths that emulate the single rounding
+            // (SSE2, simd128), too: simd128 Rowwise8 dims 2–3 ran at 0.90×
+            // the naive loop through the partial vector, the portable
+            // scalar value at 1.2×.
+            let units = core::slice::from_raw_parts(src, stride);
+            for c in 0..dim {
+                *dst.add(c) = C::value(units, c);
+            }
             return;
         }
         let row = C::row::<V>(src, dim);
