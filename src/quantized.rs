@@ -56,8 +56,10 @@
 //! - Row-wise 8-bit: the value is the fused multiply-add `scale·q + bias`
 //!   with one rounding (`f32::mul_add`), which is what PyTorch's lookups
 //!   give. Every path computes it exactly: AVX2, AVX-512 and NEON with their
-//!   FMA instruction, the portable path with `libm::fmaf`, SSE2 and simd128
-//!   in f64 lanes (the product of two f32 is exact there): one rounding of
+//!   FMA instruction; the portable path (and short rows on SSE2 and
+//!   simd128) with the f64 sum of the exact product rounded to f32, and
+//!   `libm::fmaf` where that sum is an f32 midpoint (musl's method); SSE2
+//!   and simd128 in f64 lanes (the product of two f32 is exact there): one rounding of
 //!   the f64 sum to f32 where every sum of the row is exact in f64 (scale
 //!   and bias within about 2^20 of each other in magnitude, decided once
 //!   per row), else round to odd at f64 precision (TwoSum), then to
