@@ -291,7 +291,10 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // dim 1 fell from 3.28× to 1.44× that way). Masked tails of other
         // widths stay (sum dim 7: 5.17× vs 2.45×).
         let masked = super::partial_loads::<Top>() && !C::PARTIAL_TAIL;
-        if (masked && r == 1 && !bag.max) || (Top::LANES == 4 && dim == 1) {
+        if (masked && r == 1 && !bag.max)
+            || (Top::LANES == 4 && dim == 1)
+            || (C::FMA_VALUES && !Top::FMA && dim < l)
+        {
             bag_scalar_cols::<C, I>(bag, j);
         } else if half < l
             && ((masked && r == 4)
