@@ -117,9 +117,10 @@ pub(crate) mod sealed {
         /// The value as `u64`, wrapping: a negative value becomes a huge one,
         /// so one unsigned comparison rejects both ends.
         fn to_u64(self) -> u64;
-        /// True when every index of `s` is in `0..rows`. Written as a
-        /// min/max fold in the native width so that it vectorises (each
-        /// ISA's trampoline compiles it with its own instructions).
+        /// True when every index of `s` is in `0..rows`. Written as a fold
+        /// in the native width so that it vectorises (each ISA's trampoline
+        /// compiles it with its own instructions): an OR of compares for
+        /// the unsigned types, a min/max fold for the signed ones.
         fn all_in_range(s: &[Self], rows: u64) -> bool;
     }
 }
@@ -213,8 +214,8 @@ macro_rules! unsigned_index {
                 // An OR of compares against the row count, not a max fold:
                 // the OR chains one instruction per vector, while a max
                 // fold chains four on SSE2, which has no unsigned 32-bit
-                // max. The sweep (`report -- sweep
-                // scatter`, Zen 5, one run each): SSE2 scatter-add f32 at
+                // max. The sweep (`report -- sweep scatter`, Zen 5, one
+                // run each): SSE2 scatter-add f32 at
                 // dims 2 and 3 went from 0.82× and 0.80× the naive loop
                 // to 0.96× and 0.90×, at dim 8 from 1.29× to 2.09×.
                 if rows > <$t>::MAX as u64 {

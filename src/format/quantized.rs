@@ -760,8 +760,9 @@ decode_into_f32!(Rowwise8, Rowwise4, Rowwise2, Q8_0, Q4_0);
 mod tests {
     use super::*;
 
-    /// The scalar round-to-odd fused multiply-add is `libm::fmaf`, bit for
-    /// bit (NaN-ness for NaNs), on random operands and on sums next to f32
+    /// The scalar round-to-odd fused multiply-add, and `fma_f32` (the f64
+    /// sum unless it is an f32 midpoint), are `libm::fmaf`, bit for bit
+    /// (NaN-ness for NaNs), on random operands and on sums next to f32
     /// midpoints.
     #[test]
     #[cfg(not(miri))]
@@ -789,11 +790,13 @@ mod tests {
                     f32::from_bits(d.to_bits() ^ (next() as u32 & 3))
                 }
             };
-            let (want, got) = (libm::fmaf(a, b, c), fma_f32_odd(a, b, c));
-            assert!(
-                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
-                "fma({a:e}, {b}, {c:e}): libm {want:e}, ours {got:e}"
-            );
+            let want = libm::fmaf(a, b, c);
+            for got in [fma_f32_odd(a, b, c), fma_f32(a, b, c)] {
+                assert!(
+                    want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                    "fma({a:e}, {b}, {c:e}): libm {want:e}, ours {got:e}"
+                );
+            }
         }
     }
 

@@ -271,7 +271,6 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
             // 0.74; Max 0.32–0.50 at 11–31; Rowwise8 Sum 0.39–0.84. On
             // AVX-512 (masked tails) the same pass ran slower than the
             // masked one at dims 17–33 and is not taken there.
-
             bag_block::<V, C, I, 1>(bag, dim - l, 0);
             return;
         }

@@ -71,9 +71,11 @@ unsafe fn copy_rows_overlapping<V: Vector, I: Index, const C: usize>(
     prefetch: bool,
 ) {
     for_rows!(V, idx, src, n, prefetch, |i, r| {
-        // SAFETY: row `r < rows` and position `i < n` keep every chunk
-        // inside its row of the table and of the output: chunks start at
-        // `k·C` with `k·C + C <= n - C` and at `n - C`.
+        // SAFETY: row `r < rows` and position `i < n` put both rows inside
+        // the table and the output, and every chunk lies inside its row:
+        // the loop copies chunk `k` only while `k + C < n - C`, the chunk
+        // after it starts below `n - C` (so it ends below `n`), a pair's
+        // first chunk ends at `C < n`, and the last starts at `n - C >= 0`.
         unsafe {
             let (s, d) = (src.add(r * n), dst.add(i * n));
             let last = s.add(n - C).cast::<[u8; C]>().read_unaligned();
@@ -207,10 +209,7 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
             // (SSE2, simd128), too: simd128 Rowwise8 dims 2–3 ran at 0.90×
             // the naive loop through the partial vector, the portable
             // scalar value at 1.2×.
-            let units = core::slice::from_raw_parts(src, stride);
-            for c in 0..dim {
-                *dst.add(c) = C::value(units, c);
-            }
+            decode_scalar::<C>(src, stride, dst, 0, dim);
             return;
         }
         let row = C::row::<V>(src, dim);
@@ -280,12 +279,30 @@ unsafe fn decode_tail<V: Vector, C: Codec>(
             if <V::Half as Vector>::LANES < l {
                 decode_tail::<V::Half, C>(src, stride, dst, j, dim);
             } else {
-                // The row's `stride` units, for the codec's scalar value.
-                let units = core::slice::from_raw_parts(src, stride);
-                for c in j..dim {
-                    *dst.add(c) = C::value(units, c);
-                }
+                decode_scalar::<C>(src, stride, dst, j, dim);
             }
+        }
+    }
+}
+
+/// Columns `j..dim` of a row decode through the codec's scalar value.
+///
+/// # Safety
+/// As [`decode_row`], with `j <= dim`.
+#[inline(always)]
+unsafe fn decode_scalar<C: Codec>(
+    src: *const C::Unit,
+    stride: usize,
+    dst: *mut f32,
+    j: usize,
+    dim: usize,
+) {
+    // SAFETY: `src` starts a validated row of `stride` units; `c < dim`
+    // is inside the output row.
+    unsafe {
+        let units = core::slice::from_raw_parts(src, stride);
+        for c in j..dim {
+            *dst.add(c) = C::value(units, c);
         }
     }
 }

@@ -54,7 +54,9 @@ impl<T: Element, I: Index> Job for ScatterAdd<'_, T, I> {
 #[inline(always)]
 unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale: f32, dim: usize) {
     let l = V::LANES;
-    // SAFETY: every access is below `dim` elements from `t` and `g`.
+    // SAFETY: every access is below `dim` elements from `t` and `g`, which
+    // point into the table and the gradient (distinct slices, so the
+    // scalar loops' `from_raw_parts_mut` and `from_raw_parts` do not alias).
     unsafe {
         if dim < l {
             if <V::Half as Vector>::LANES < l {
