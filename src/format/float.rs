@@ -46,9 +46,11 @@ macro_rules! float_format {
             /// vs 4.26, Max dim 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim
             /// 20 ties (4.05 vs 4.01); AVX-512 leads at 2–16 (dim 3: 4.10 vs
             /// 2.45, dim 16: 6.01 vs 5.10) and at 32 and 48. f16 gathers
-            /// into f32 at dim 8 55.3 vs 52.1 (58.8 vs 46.5 in an earlier
-            /// run), AVX-512 ahead at every other dim (dim 24: 39.7 vs
-            /// 28.7); bf16 gathers on AVX-512 (dim 8: 37.6 vs 30.2) except
+            /// into f32 at dims 8–15, where AVX2 is one vector and one
+            /// overlapping it and AVX-512 one masked vector (`SWEEP_US=1`,
+            /// the minimum of two runs, AVX-512's time over AVX2's: dim 8
+            /// 1.05, dims 9–15 1.11–1.16), AVX-512 ahead at every other dim
+            /// (dim 16 0.95, dim 24 0.88, dims 17–33 0.75–0.93); bf16 gathers on AVX-512 (dim 8: 37.6 vs 30.2) except
             /// at dim 1, where AVX2's scalar column beats the masked one
             /// (4.1 vs 5.2–5.4 µs for 4096 lookups). f16 and bf16 bags are
             /// not in the sweep; f16 follows f32, whose loop it shares.
@@ -56,7 +58,7 @@ macro_rules! float_format {
             fn avx2_rows(dim: usize, bags: bool) -> bool {
                 match $name {
                     "bf16" => !bags && dim == 1,
-                    "f16" if !bags => dim == 8,
+                    "f16" if !bags => (8..=15).contains(&dim),
                     _ => (17..=33).contains(&dim) && dim != 32,
                 }
             }

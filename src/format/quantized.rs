@@ -400,15 +400,18 @@ macro_rules! rowwise_nbit {
         impl Codec for $t {
             type Unit = u8;
             const PARTIAL_TAIL: bool = true;
-            /// Gathers of 4-bit rows of 4, 8 and 24 columns. Evidence
-            /// (`report -- sweep rowwise4`, Zen 5, × the naive loop, AVX2
-            /// against AVX-512): dim 4 19.7 vs 16.8, dim 8 32.3 vs 29.7,
-            /// dim 24 38.0 vs 30.1; AVX-512 leads at every other dim of the
-            /// sweep (dim 20: 23.1 vs 16.9). Bags and 2-bit rows are not
-            /// in the sweep and stay on AVX-512.
+            /// Gathers of 4-bit rows of 24 columns. Evidence (`report --
+            /// sweep rowwise4`, Zen 5, AVX-512's time over AVX2's,
+            /// `SWEEP_US=1`, the minimum of two runs): dim 24 1.24; AVX-512
+            /// leads or ties at every other dim of the sweep (dims 4 and 8
+            /// 0.89 and 0.87, dim 12 1.05, dim 20 0.79). An earlier build
+            /// had AVX2 ahead at 4 and 8 too (19.7 vs 16.8 and 32.3 vs 29.7
+            /// × the naive loop); two runs of this one put AVX-512 ahead
+            /// there by 9–10%. Bags and 2-bit rows are not in the sweep
+            /// and stay on AVX-512.
             #[inline(always)]
             fn avx2_rows(dim: usize, bags: bool) -> bool {
-                $bits == 4 && !bags && matches!(dim, 4 | 8 | 24)
+                $bits == 4 && !bags && dim == 24
             }
             type Row<V: Vector> = ScaledRow<V>;
             #[inline(always)]
