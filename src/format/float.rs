@@ -14,7 +14,7 @@ use crate::{Error, Index};
 /// One float format: `$t` with its widening and narrowing `Vector` methods.
 /// (A macro over three types that differ only in those names.)
 macro_rules! float_format {
-    ($t:ty, $name:literal, $load:ident, $load_partial:ident, $store:ident, $store_partial:ident, $unit:ty) => {
+    ($t:ty, $name:literal, $load:ident, $load_partial:ident, $store:ident, $store_partial:ident, $unit:ty, $scalar_column:literal) => {
         impl sealed::Sealed for $t {}
 
         impl Format for $t {
@@ -37,27 +37,29 @@ macro_rules! float_format {
             type Unit = $t;
             type Row<V: Vector> = *const $t;
             const ANY_COLUMN: bool = true;
-            /// Bags of f32 and f16 rows of 17 to 33 columns but 32, f16 gathers
-            /// into f32 at 8 columns, bf16 gathers at 1. Evidence
-            /// (`report -- sweep`, Zen 5, × the naive loop, AVX2 against
-            /// AVX-512, with AVX2's rows ending in an overlapping vector and
-            /// AVX-512's in a masked one): f32 Sum bags dim 19 4.30 vs
-            /// 3.18, dim 23 5.19 vs 3.80, dim 28 4.03 vs 3.58, dim 31 4.76
-            /// vs 4.26, Max dim 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim
-            /// 20 ties (4.05 vs 4.01); AVX-512 leads at 2–16 (dim 3: 4.10 vs
-            /// 2.45, dim 16: 6.01 vs 5.10) and at 32 and 48. f16 gathers
-            /// into f32 at dims 8–15, where AVX2 is one vector and one
-            /// overlapping it and AVX-512 one masked vector (`SWEEP_US=1`,
-            /// the minimum of two runs, AVX-512's time over AVX2's: dim 8
-            /// 1.05, dims 9–15 1.11–1.16), AVX-512 ahead at every other dim
-            /// (dim 16 0.95, dim 24 0.88, dims 17–33 0.75–0.93); bf16 gathers on AVX-512 (dim 8: 37.6 vs 30.2) except
-            /// at dim 1, where AVX2's scalar column beats the masked one
-            /// (4.1 vs 5.2–5.4 µs for 4096 lookups). f16 and bf16 bags are
-            /// not in the sweep; f16 follows f32, whose loop it shares.
+            const SCALAR_COLUMN: bool = $scalar_column;
+            /// Bags of f32 and f16 rows of 17 to 33 columns but 32, and f16
+            /// gathers into f32 at 8 to 15 columns. Evidence (`report --
+            /// sweep`, Zen 5, × the naive loop, AVX2 against AVX-512, with
+            /// AVX2's rows ending in an overlapping vector and AVX-512's in
+            /// a masked one): f32 Sum bags dim 19 4.30 vs 3.18, dim 23 5.19
+            /// vs 3.80, dim 28 4.03 vs 3.58, dim 31 4.76 vs 4.26, Max dim
+            /// 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim 20 ties (4.05 vs
+            /// 4.01); AVX-512 leads at 2–16 (dim 3: 4.10 vs 2.45, dim 16:
+            /// 6.01 vs 5.10) and at 32 and 48. f16 gathers into f32 at dims
+            /// 8–15, where AVX2 is one vector and one overlapping it and
+            /// AVX-512 one masked vector (`SWEEP_US=1`, the minimum of two
+            /// runs, AVX-512's time over AVX2's: dim 8 1.05, dims 9–15
+            /// 1.11–1.16), AVX-512 ahead at every other dim (dim 16 0.95,
+            /// dim 24 0.88, dims 17–33 0.75–0.93). bf16 gathers stay on
+            /// AVX-512 (dim 8: 37.6 vs 30.2 × naive); at dim 1 both paths
+            /// read the scalar column (`Codec::SCALAR_COLUMN`). f16 and
+            /// bf16 bags are not in the sweep; f16 follows f32, whose loop
+            /// it shares.
             #[inline(always)]
             fn avx2_rows(dim: usize, bags: bool) -> bool {
                 match $name {
-                    "bf16" => !bags && dim == 1,
+                    "bf16" => false,
                     "f16" if !bags => (8..=15).contains(&dim),
                     _ => (17..=33).contains(&dim) && dim != 32,
                 }
@@ -114,7 +116,16 @@ macro_rules! float_format {
     };
 }
 
-float_format!(f32, "f32", load, load_partial, store, store_partial, f32);
+float_format!(
+    f32,
+    "f32",
+    load,
+    load_partial,
+    store,
+    store_partial,
+    f32,
+    false
+);
 float_format!(
     f16,
     "f16",
@@ -122,7 +133,8 @@ float_format!(
     load_f16_partial,
     store_f16,
     store_f16_partial,
-    u16
+    u16,
+    false
 );
 float_format!(
     bf16,
@@ -131,7 +143,8 @@ float_format!(
     load_bf16_partial,
     store_bf16,
     store_bf16_partial,
-    u16
+    u16,
+    true
 );
 
 /// A format gathered into f32 by decoding each row (exact widening for the

@@ -77,6 +77,15 @@ pub(crate) mod codec {
         /// end instead of a partial one.
         const ANY_COLUMN: bool = false;
 
+        /// Whether a 1-column row is read through the scalar
+        /// [`Codec::value`] on every path, AVX-512 too, rather than one
+        /// masked vector there: bf16 (a shift) and row-wise 8-bit. The
+        /// sweep (`SWEEP_US=1 report -- sweep gather`, Zen 5, the minimum
+        /// of two runs), AVX-512's masked vector against AVX2's scalar
+        /// column: bf16 1.26× the time, row-wise 8-bit 1.73×; f16 (0.78×)
+        /// and 4-bit rows (0.76×) keep the masked vector.
+        const SCALAR_COLUMN: bool = false;
+
         /// Whether the values are a fused multiply-add (row-wise 8-bit):
         /// a row then goes down to a narrower vector only where that one
         /// keeps the hardware FMA (AVX2's SSE halves do not: there the

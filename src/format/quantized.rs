@@ -265,6 +265,7 @@ impl Codec for Rowwise8 {
     type Unit = u8;
     const PARTIAL_TAIL: bool = true;
     const ANY_COLUMN: bool = true;
+    const SCALAR_COLUMN: bool = true;
     const FMA_VALUES: bool = true;
     /// Gathers of rows under 16 columns; bags of rows under 64 columns
     /// but 4, 16, 32 and 48. Evidence (`report -- sweep rowwise8`, Zen 5,

@@ -201,7 +201,8 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
     unsafe {
         if (dim == 1 && !super::partial_loads::<V>()) || (C::FMA_VALUES && !V::FMA && dim < l) {
             // One column: the codec's scalar value, on the paths without
-            // cheap masked loads. `SWEEP_US=1 report -- sweep gather`
+            // cheap masked loads (on the others, for the codecs that ask,
+            // see `decode`). `SWEEP_US=1 report -- sweep gather`
             // (Zen 5), time against the partial vector: SSE2 Rowwise8 0.44,
             // Rowwise4 0.63, bf16 0.81, f16 0.93; AVX2 Rowwise8 0.70, f16
             // 0.78, bf16 0.82. Rows of a fused-multiply-add format shorter
@@ -333,6 +334,23 @@ pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(job: Gather<'_, C, f3
         indices,
         out,
     } = job;
+    if dim == 1 && C::SCALAR_COLUMN && super::partial_loads::<V>() {
+        // One column through the codec's scalar value where `decode_row`
+        // would take a masked vector (`Codec::SCALAR_COLUMN`). A loop of
+        // its own: the same test inside `decode_row` made AVX-512's bf16
+        // rows of 2–7 columns 1.25–1.29× slower (`SWEEP_US=1 report --
+        // sweep gather`, two interleaved runs of each build).
+        let base = table.as_ptr();
+        for_rows!(V, indices, base.cast::<u8>(), stride * core::mem::size_of::<C::Unit>(), false, |i, r| {
+            // SAFETY: the module's contract: row `r < rows` starts `stride`
+            // units inside the table, and position `i < n` is in `out`.
+            unsafe {
+                let units = core::slice::from_raw_parts(base.add(r * stride), stride);
+                *out.get_unchecked_mut(i) = C::value(units, 0);
+            }
+        });
+        return;
+    }
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
         super::with_fixed_dim!(dim, const D => {
