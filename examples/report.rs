@@ -15,7 +15,8 @@
 //! the naive loop, with the shortfalls listed last (under 20 s here); with
 //! `SWEEP_US=1` it also prints each path's time in µs, which is what to
 //! compare between two builds (each build links its own naive loop, whose
-//! speed moves with where it lands).
+//! speed moves with where it lands); `SWEEP_DIMS=100,113,127` measures
+//! those dims instead of the list.
 //!
 //! Ratios, not absolute GB/s, are what carry between runs: the machines are
 //! shared and noisy.
@@ -987,6 +988,15 @@ fn shortfalls(t: &Timed) -> Vec<(String, f64, f64)> {
 
 fn sweep(filter: &str) {
     let start = Instant::now();
+    // `SWEEP_DIMS=100,113,127` measures those dims instead of the list.
+    let dims: Vec<usize> = match std::env::var("SWEEP_DIMS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|d| d.trim().parse().ok())
+            .filter(|&d| d > 0)
+            .collect(),
+        Err(_) => SWEEP_DIMS.to_vec(),
+    };
     let mut short: Vec<String> = Vec::new();
     for kernel in Sweep::ALL {
         if !kernel.name().contains(filter) {
@@ -994,7 +1004,7 @@ fn sweep(filter: &str) {
         }
         println!("{} (x naive; 1000 rows)", kernel.name());
         let mut worst: Option<(f64, usize, String)> = None;
-        for dim in SWEEP_DIMS.into_iter().filter(|&d| kernel.takes(d)) {
+        for dim in dims.iter().copied().filter(|&d| kernel.takes(d)) {
             let mut t = sweep_case(kernel, dim);
             // A case within 10% of its target is measured again before it
             // counts as short; the better of the two runs counts.

@@ -275,12 +275,17 @@ impl Codec for Rowwise8 {
     /// 31: 46.8 vs 35.8); Sum bags, AVX2's rows ending in an overlapping
     /// vector: dim 2 20.7 vs 9.2, dim 12 34.0 vs 25.0, dim 23 45.8 vs 15.5,
     /// dim 63 55.0 vs 30.9; AVX-512 ahead at 4 (14.8 vs 7.9) and at the
-    /// multiples of 16 (dim 48: 106 vs 62); above 64 AVX2 leads only at
-    /// 127 (54.5 vs 43.6), not taken.
+    /// multiples of 16 (dim 48: 106 vs 62). From 64 columns, bags of
+    /// rows ending 15 columns past a multiple of 16 under 200 (AVX-512's
+    /// widest masked tail): `SWEEP_US=1 SWEEP_DIMS=… report -- sweep
+    /// "bags sum rowwise8"`, the minimum of two runs, AVX-512's time over
+    /// AVX2's: dims 127, 143, 159, 175, 191 1.25, 1.15, 1.18, 1.05, 1.04,
+    /// dim 255 0.91; other dims between 65 and 126 0.54–1.10 but 119
+    /// (1.31), without a pattern to take.
     #[inline(always)]
     fn avx2_rows(dim: usize, bags: bool) -> bool {
         if bags {
-            dim < 64 && !dim.is_multiple_of(16) && dim != 4
+            (dim < 64 && !dim.is_multiple_of(16) && dim != 4) || (dim < 200 && dim % 16 == 15)
         } else {
             dim < 16
         }
@@ -401,18 +406,22 @@ macro_rules! rowwise_nbit {
         impl Codec for $t {
             type Unit = u8;
             const PARTIAL_TAIL: bool = true;
-            /// Gathers of 4-bit rows of 24 columns. Evidence (`report --
-            /// sweep rowwise4`, Zen 5, AVX-512's time over AVX2's,
-            /// `SWEEP_US=1`, the minimum of two runs): dim 24 1.24; AVX-512
-            /// leads or ties at every other dim of the sweep (dims 4 and 8
-            /// 0.89 and 0.87, dim 12 1.05, dim 20 0.79). An earlier build
-            /// had AVX2 ahead at 4 and 8 too (19.7 vs 16.8 and 32.3 vs 29.7
-            /// × the naive loop); two runs of this one put AVX-512 ahead
-            /// there by 9–10%. Bags and 2-bit rows are not in the sweep
-            /// and stay on AVX-512.
+            /// Gathers of 4-bit rows of 4 and 24 columns. Evidence
+            /// (`report -- sweep rowwise4`, Zen 5, × the naive loop, AVX2
+            /// against AVX-512): dim 24 38.0 vs 30.1 (and AVX-512 1.24×
+            /// AVX2's time in a later build); AVX-512 leads or ties at every
+            /// other dim of the sweep (dim 20: 23.1 vs 16.9) but 4 and 8,
+            /// where the lead changes from build to build (each build lays
+            /// its loops out anew): dim 4 19.7 vs 16.8, then AVX-512 ahead
+            /// (0.89× AVX2's time), then 19.6 vs 15.1; dim 8 32.3 vs 29.7,
+            /// then 0.87×, then 32.1 vs 30.5. Each takes the path whose
+            /// worst ratio to the fastest over those three builds is the
+            /// higher: AVX2 at 4 (0.89 against AVX-512's 0.77), AVX-512 at
+            /// 8 (0.91 against AVX2's 0.87). Bags and 2-bit rows are not in
+            /// the sweep and stay on AVX-512.
             #[inline(always)]
             fn avx2_rows(dim: usize, bags: bool) -> bool {
-                $bits == 4 && !bags && dim == 24
+                $bits == 4 && !bags && matches!(dim, 4 | 24)
             }
             type Row<V: Vector> = ScaledRow<V>;
             #[inline(always)]
