@@ -171,6 +171,25 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     grad: &[f32],
     scale: f32,
 ) {
+    // On wasm32, f32 rows of 5 to 29 columns, but 8, 16, 24 and those one
+    // short of a multiple of 4, take the portable loop, which LLVM
+    // vectorises with simd128 itself. The wasm sweep under Node
+    // (`SWEEP_US=1 report -- sweep scatter-add`, the minimum of two runs,
+    // these rows' time over the portable loop's): dim 5 1.36, 6 1.12, 9
+    // 1.24, 10 1.11, 12 1.27, 13 1.24, 14 1.10, 17 1.23, 18 1.08, 20 1.11,
+    // 21 1.11, 22 1.06, 25 1.07, 28 1.06, 29 1.09 (26 ties at 0.99); these
+    // rows lead at 1–4, 8 (0.53), 16 (0.75), 32 (0.73) and from 33 up, and
+    // tie or lead one short of a multiple of 4 (27: 0.89, 31: 0.93); f16
+    // and bf16 rows lead everywhere (0.5–0.8). Those are V8's codegen;
+    // another wasm engine compiles both loops its own way.
+    if cfg!(target_arch = "wasm32")
+        && core::mem::size_of::<T>() == 4
+        && (5..30).contains(&dim)
+        && dim % 4 != 3
+        && !dim.is_multiple_of(8)
+    {
+        return portable::scatter_add(table, dim, idx, grad, scale);
+    }
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
         // Dims 1–3 get constant-size arms too (scalar, unrolled): the
