@@ -131,7 +131,7 @@ impl Kernels {
     /// convert, bags): on [`Kernels::best`], AVX2 rather than AVX-512 where
     /// the format's codec measured AVX2 ahead at that dim.
     #[inline]
-    fn for_reads_of<T: Format>(&self, dim: usize, bags: bool) -> Kernels {
+    fn for_reads_of<T: Format>(&self, dim: usize, bags: Option<Pooling>) -> Kernels {
         let isa = match self.isa {
             Isa::Avx512 if self.by_width && T::avx2_rows(dim, bags) => Isa::Avx2,
             isa => isa,
@@ -186,7 +186,7 @@ impl Kernels {
         let k = if <T as gather_into::Sealed<O>>::COPY {
             self.for_copies()
         } else {
-            self.for_reads_of::<T>(dim, false)
+            self.for_reads_of::<T>(dim, None)
         };
         k.run(Gather::<T, O, I> {
             table: table.as_slice(),
@@ -213,16 +213,17 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.for_reads_of::<T>(dim, true).run(BagsJob::<T, I, O> {
-            table: table.as_slice(),
-            stride: table.stride(),
-            dim,
-            indices: bags.indices(),
-            offsets: bags.offsets(),
-            weights: bags.weights(),
-            pooling,
-            out,
-        });
+        self.for_reads_of::<T>(dim, Some(pooling))
+            .run(BagsJob::<T, I, O> {
+                table: table.as_slice(),
+                stride: table.stride(),
+                dim,
+                indices: bags.indices(),
+                offsets: bags.offsets(),
+                weights: bags.weights(),
+                pooling,
+                out,
+            });
         Ok(())
     }
 

@@ -38,30 +38,44 @@ macro_rules! float_format {
             type Row<V: Vector> = *const $t;
             const ANY_COLUMN: bool = true;
             const SCALAR_COLUMN: bool = $scalar_column;
-            /// Bags of f32 and f16 rows of 17 to 33 columns but 32, and f16
-            /// gathers into f32 at 8 to 15 columns. Evidence (`report --
-            /// sweep`, Zen 5, × the naive loop, AVX2 against AVX-512, with
-            /// AVX2's rows ending in an overlapping vector and AVX-512's in
-            /// a masked one): f32 Sum bags dim 19 4.30 vs 3.18, dim 23 5.19
-            /// vs 3.80, dim 28 4.03 vs 3.58, dim 31 4.76 vs 4.26, Max dim
-            /// 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim 20 ties (4.05 vs
-            /// 4.01); AVX-512 leads at 2–16 (dim 3: 4.10 vs 2.45, dim 16:
-            /// 6.01 vs 5.10) and at 32 and 48. f16 gathers into f32 at dims
-            /// 8–15, where AVX2 is one vector and one overlapping it and
-            /// AVX-512 one masked vector (`SWEEP_US=1`, the minimum of two
-            /// runs, AVX-512's time over AVX2's: dim 8 1.05, dims 9–15
-            /// 1.11–1.16), AVX-512 ahead at every other dim (dim 16 0.95,
-            /// dim 24 0.88, dims 17–33 0.75–0.93). bf16 gathers stay on
-            /// AVX-512 (dim 8: 37.6 vs 30.2 × naive); at dim 1 both paths
-            /// read the scalar column (`Codec::SCALAR_COLUMN`). f16 and
-            /// bf16 bags are not in the sweep; f16 follows f32, whose loop
-            /// it shares.
+            /// Bags of f32 and f16 rows of 17 to 39 columns but 32, Max
+            /// bags of rows over 48 columns but the multiples of 16, and
+            /// f16 gathers into f32 at 8 to 15 columns. Evidence (`report
+            /// -- sweep`, Zen 5, × the naive loop, AVX2 against AVX-512,
+            /// with AVX2's rows ending in an overlapping vector and
+            /// AVX-512's in a masked one): f32 Sum bags dim 19 4.30 vs
+            /// 3.18, dim 23 5.19 vs 3.80, dim 28 4.03 vs 3.58, dim 31 4.76
+            /// vs 4.26, Max dim 24 4.50 vs 3.47, dim 33 3.21 vs 2.69; dim
+            /// 20 ties (4.05 vs 4.01); AVX-512 leads at 2–16 (dim 3: 4.10
+            /// vs 2.45, dim 16: 6.01 vs 5.10) and at 32 and 48. Past the
+            /// sweep's list (`SWEEP_US=1 SWEEP_DIMS=… report -- sweep
+            /// bags`, the minimum of two runs, AVX-512's time over AVX2's):
+            /// dims 34, 35, 37, 38, 39 1.12–1.25 in every pooling, 36 and
+            /// 40 tie (0.96–1.05), 41–47 0.92–1.05; Max from 49 at the
+            /// dims that are not multiples of 16 1.02–1.15 (dim 65 1.14,
+            /// 129 1.10, 257 1.07, 999 1.08; the sweep's 65 had dispatched
+            /// Max at 0.86–0.88× the fastest), at the multiples of 16
+            /// 0.80–0.91; the other poolings there 0.89–1.11 with no side
+            /// ahead. f16 gathers into f32 at dims 8–15, where AVX2 is one
+            /// vector and one overlapping it and AVX-512 one masked vector
+            /// (`SWEEP_US=1`, the minimum of two runs, AVX-512's time over
+            /// AVX2's: dim 8 1.05, dims 9–15 1.11–1.16), AVX-512 ahead at
+            /// every other dim (dim 16 0.95, dim 24 0.88, dims 17–33
+            /// 0.75–0.93). bf16 gathers stay on AVX-512 (dim 8: 37.6 vs
+            /// 30.2 × naive); at dim 1 both paths read the scalar column
+            /// (`Codec::SCALAR_COLUMN`). f16 and bf16 bags are not in the
+            /// sweep; f16 follows f32, whose loop it shares.
             #[inline(always)]
-            fn avx2_rows(dim: usize, bags: bool) -> bool {
-                match $name {
-                    "bf16" => false,
-                    "f16" if !bags => (8..=15).contains(&dim),
-                    _ => (17..=33).contains(&dim) && dim != 32,
+            fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
+                match ($name, bags) {
+                    ("bf16", _) => false,
+                    (_, None) => $name == "f16" && (8..=15).contains(&dim),
+                    (_, Some(pooling)) => {
+                        ((17..40).contains(&dim) && dim != 32)
+                            || (pooling == crate::Pooling::Max
+                                && dim > 48
+                                && !dim.is_multiple_of(16))
+                    }
                 }
             }
             #[inline(always)]

@@ -95,12 +95,12 @@ pub(crate) mod codec {
         const FMA_VALUES: bool = false;
 
         /// Whether, on a CPU with AVX-512, rows of `dim` are read with AVX2
-        /// instead, by gathers into f32 (`bags` false) or by bags (`bags`
-        /// true); `Kernels::best` only (an explicit
+        /// instead, by gathers into f32 (`bags` `None`) or by bags of that
+        /// pooling; `Kernels::best` only (an explicit
         /// `Kernels::new(Isa::Avx512)` keeps AVX-512). Each format that says
         /// yes gives its measurements.
         #[inline(always)]
-        fn avx2_rows(_dim: usize, _bags: bool) -> bool {
+        fn avx2_rows(_dim: usize, _bags: Option<crate::Pooling>) -> bool {
             false
         }
     }

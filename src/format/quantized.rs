@@ -283,8 +283,8 @@ impl Codec for Rowwise8 {
     /// dim 255 0.91; other dims between 65 and 126 0.54–1.10 but 119
     /// (1.31), without a pattern to take.
     #[inline(always)]
-    fn avx2_rows(dim: usize, bags: bool) -> bool {
-        if bags {
+    fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
+        if bags.is_some() {
             (dim < 64 && !dim.is_multiple_of(16) && dim != 4) || (dim < 200 && dim % 16 == 15)
         } else {
             dim < 16
@@ -420,8 +420,8 @@ macro_rules! rowwise_nbit {
             /// 8 (0.91 against AVX2's 0.87). Bags and 2-bit rows are not in
             /// the sweep and stay on AVX-512.
             #[inline(always)]
-            fn avx2_rows(dim: usize, bags: bool) -> bool {
-                $bits == 4 && !bags && matches!(dim, 4 | 24)
+            fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
+                $bits == 4 && bags.is_none() && matches!(dim, 4 | 24)
             }
             type Row<V: Vector> = ScaledRow<V>;
             #[inline(always)]
