@@ -45,6 +45,10 @@
 //! they measured faster (bags, narrow rows), and each choice names its
 //! measurement beside it. `Codec::avx2_rows` names, per format and kernel,
 //! the row lengths that `Kernels::best` runs on AVX2 rather than AVX-512.
+//! Rows narrower than a vector take the next narrower one of the same CPU
+//! (`Vector::Half`): AVX-512 → AVX2 → AVX2's 4-lane half, which is SSE2's
+//! vector with F16C conversions and the hardware FMA (with SSE2's own
+//! software conversions there, f16 rows of 4–7 columns ran 3–10× slower).
 //!
 //! **Adding a kernel**: write its body in `arch::generic` and its loop in
 //! `arch::portable`, a job struct implementing [`Job`] that calls them, and

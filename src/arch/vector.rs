@@ -15,7 +15,8 @@ pub trait Vector: Copy {
     /// f32 lanes in one vector (at most 16).
     const LANES: usize;
 
-    /// The next narrower vector of the same CPU (AVX-512 → AVX2 → SSE2),
+    /// The next narrower vector of the same CPU (AVX-512 → AVX2 → AVX2's
+    /// 4-lane half, which is SSE2's vector with F16C and FMA),
     /// or `Self` for the narrowest: row tails shorter than a vector go
     /// through it before the last few elements go scalar.
     type Half: Vector;

@@ -90,8 +90,9 @@ pub(crate) mod codec {
 
         /// Whether the values are a fused multiply-add (row-wise 8-bit):
         /// a row then goes down to a narrower vector only where that one
-        /// keeps the hardware FMA (AVX2's SSE halves do not: there the
-        /// single rounding is emulated, 1.1–4× slower in the sweep).
+        /// keeps the hardware FMA (AVX2's 4-lane half does; SSE2 and
+        /// simd128 emulate the single rounding, 1.1–4× slower in the
+        /// sweep).
         const FMA_VALUES: bool = false;
 
         /// Whether, on a CPU with AVX-512, rows of `dim` are read with AVX2

@@ -195,6 +195,37 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
     dst: *mut f32,
     dim: usize,
 ) {
+    // SAFETY: the caller's guarantees, forwarded.
+    unsafe { decode_row_in::<V, C, true>(src, stride, dst, dim) }
+}
+
+/// Whether rows of `dim` narrower than `V` go whole through `V::Half`
+/// (see `decode_row_in`).
+#[inline(always)]
+const fn by_half<V: Vector, C: Codec>(dim: usize) -> bool {
+    C::ANY_COLUMN
+        && dim < V::LANES
+        && <V::Half as Vector>::LANES < V::LANES
+        && dim >= <V::Half as Vector>::LANES
+        && (<V::Half as Vector>::FMA || !C::FMA_VALUES)
+}
+
+/// [`decode_row`], with the narrower-vector branch only when `HALF`: the
+/// half's own rows never take it (a row narrower than `V` and at least as
+/// wide as its half fills the half), so the row loop carries one level of
+/// narrower code, not the whole chain (AVX-512 → AVX2 → SSE-width). With
+/// the chain, once AVX2's half gained the FMA, AVX-512 row-wise 8-bit
+/// gathers at dims 9–33 ran 5–15% slower (`SWEEP_US=1 report -- sweep`).
+///
+/// # Safety
+/// As [`decode_row`].
+#[inline(always)]
+unsafe fn decode_row_in<V: Vector, C: Codec, const HALF: bool>(
+    src: *const C::Unit,
+    stride: usize,
+    dst: *mut f32,
+    dim: usize,
+) {
     let l = V::LANES;
     let mut j = 0;
     // SAFETY: every column read or written is below `dim`.
@@ -238,18 +269,14 @@ pub(crate) unsafe fn decode_row<V: Vector, C: Codec>(
                 // One whole vector ending at the row's end, overlapping the
                 // columns already written with the same values.
                 C::load::<V>(row, dim - l).store(dst.add(dim - l));
-            } else if C::ANY_COLUMN
-                && <V::Half as Vector>::LANES < l
-                && dim >= <V::Half as Vector>::LANES
-                && (<V::Half as Vector>::FMA || !C::FMA_VALUES)
-            {
+            } else if HALF && by_half::<V, C>(dim) {
                 // A row narrower than `V` but not than its half: the whole
                 // row with half-width vectors, the last one overlapping
                 // (the sweep, `SWEEP_US=1 report -- sweep gather`, Zen 5,
                 // time against the masked or buffered tail: f16 into f32 on
                 // AVX-512 at dims 9–15 0.84–0.86×, bf16 at 8–15 0.75–0.81×,
                 // Rowwise8 0.32–0.53×; f16 on AVX2 at dims 6–7 0.61–0.83×).
-                decode_row::<V::Half, C>(src, stride, dst, dim);
+                decode_row_in::<V::Half, C, false>(src, stride, dst, dim);
             } else if super::partial_loads::<V>() || C::PARTIAL_TAIL {
                 C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
             } else {

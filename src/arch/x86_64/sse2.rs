@@ -9,7 +9,7 @@ use crate::arch::vector::Vector;
 
 /// Four f32 lanes in an SSE register.
 #[derive(Clone, Copy)]
-pub(crate) struct V(__m128);
+pub(crate) struct V(pub(super) __m128);
 
 /// Widens 4 f16 (in the low halves of 32-bit lanes) to f32 bits, exactly.
 /// After ryg's `half_to_float_fast`: shift exponent and mantissa into place,
