@@ -40,7 +40,7 @@ macro_rules! float_format {
             const SCALAR_COLUMN: bool = $scalar_column;
             /// Bags of f32 and f16 rows of 17 to 39 columns but 32, Max
             /// bags of rows over 48 columns but the multiples of 16, and
-            /// f16 gathers into f32 at 8 to 15 columns. Evidence (`report
+            /// f16 gathers into f32 at 4 to 15 columns. Evidence (`report
             /// -- sweep`, Zen 5, × the naive loop, AVX2 against AVX-512,
             /// with AVX2's rows ending in an overlapping vector and
             /// AVX-512's in a masked one): f32 Sum bags dim 19 4.30 vs
@@ -59,8 +59,10 @@ macro_rules! float_format {
             /// ahead. f16 gathers into f32 at dims 8–15, where AVX2 is one
             /// vector and one overlapping it and AVX-512 one masked vector
             /// (`SWEEP_US=1`, the minimum of two runs, AVX-512's time over
-            /// AVX2's: dim 8 1.05, dims 9–15 1.11–1.16), AVX-512 ahead at
-            /// every other dim (dim 16 0.95, dim 24 0.88, dims 17–33
+            /// AVX2's: dim 8 1.05, dims 9–15 1.11–1.16), and at dims 4–7
+            /// since AVX2's 4-lane half converts with F16C (dim 4 1.49,
+            /// dims 5–7 1.06–1.07); AVX-512 ahead at every other dim (dims
+            /// 1–3 0.27–0.83, dim 16 0.95, dim 24 0.88, dims 17–33
             /// 0.75–0.93). bf16 gathers stay on AVX-512 (dim 8: 37.6 vs
             /// 30.2 × naive); at dim 1 both paths read the scalar column
             /// (`Codec::SCALAR_COLUMN`). f16 and bf16 bags are not in the
@@ -69,7 +71,7 @@ macro_rules! float_format {
             fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
                 match ($name, bags) {
                     ("bf16", _) => false,
-                    (_, None) => $name == "f16" && (8..=15).contains(&dim),
+                    (_, None) => $name == "f16" && (4..=15).contains(&dim),
                     (_, Some(pooling)) => {
                         ((17..40).contains(&dim) && dim != 32)
                             || (pooling == crate::Pooling::Max

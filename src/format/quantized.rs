@@ -268,13 +268,14 @@ impl Codec for Rowwise8 {
     const SCALAR_COLUMN: bool = true;
     const FMA_VALUES: bool = true;
     /// Gathers of rows under 16 columns; bags of rows under 64 columns
-    /// but 4, 16, 32 and 48. Evidence (`report -- sweep rowwise8`, Zen 5,
+    /// but 16, 32 and 48. Evidence (`report -- sweep rowwise8`, Zen 5,
     /// × the naive loop, AVX2 against AVX-512): gather dim 7 5.2 vs 4.1,
     /// dim 9 18.1 vs 15.6, dim 15 29.6 vs 25.4, and AVX-512 ahead from 17
     /// since rows end in an overlapping vector (dim 17: 28.6 vs 23.3, dim
     /// 31: 46.8 vs 35.8); Sum bags, AVX2's rows ending in an overlapping
     /// vector: dim 2 20.7 vs 9.2, dim 12 34.0 vs 25.0, dim 23 45.8 vs 15.5,
-    /// dim 63 55.0 vs 30.9; AVX-512 ahead at 4 (14.8 vs 7.9) and at the
+    /// dim 63 55.0 vs 30.9, and at 4 since AVX2's 4-lane half has the FMA
+    /// (AVX-512's time over AVX2's 2.36; 0.5 before); AVX-512 ahead at the
     /// multiples of 16 (dim 48: 106 vs 62). From 64 columns, bags of
     /// rows ending 15 columns past a multiple of 16 under 200 (AVX-512's
     /// widest masked tail): `SWEEP_US=1 SWEEP_DIMS=… report -- sweep
@@ -285,7 +286,7 @@ impl Codec for Rowwise8 {
     #[inline(always)]
     fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
         if bags.is_some() {
-            (dim < 64 && !dim.is_multiple_of(16) && dim != 4) || (dim < 200 && dim % 16 == 15)
+            (dim < 64 && !dim.is_multiple_of(16)) || (dim < 200 && dim % 16 == 15)
         } else {
             dim < 16
         }
