@@ -64,8 +64,8 @@ impl Kernels {
     /// The fastest path this CPU has ([`Isa::best`]), as the free functions
     /// use it: a call may run on a narrower path of the same CPU where that
     /// measured faster for its kernel, format and row width (same-type
-    /// gathers, and the row lengths each format names, run on AVX2 on an
-    /// AVX-512 CPU). `Kernels::new(Isa::Avx512)` keeps the AVX-512 path throughout.
+    /// gathers, f32 scatter-add outside dims 9–15, and the row lengths
+    /// each format names, run on AVX2 on an AVX-512 CPU). `Kernels::new(Isa::Avx512)` keeps the AVX-512 path throughout.
     #[inline]
     pub fn best() -> Self {
         Kernels {
@@ -81,6 +81,37 @@ impl Kernels {
             isa: Isa::Portable,
             by_width: false,
         }
+    }
+
+    /// The path for a scatter-add into a table of `T` with rows of `dim`:
+    /// on [`Kernels::best`], AVX2 rather than AVX-512 for f32 tables except
+    /// at dims 9–15; f16 and bf16 tables stay on AVX-512. Every x86 path
+    /// below the best one is available (AVX-512 implies AVX2).
+    ///
+    /// Evidence (the sweep, `report -- sweep scatter`, Zen 5, × the naive
+    /// loop, every row through whole vectors with an overlapping last one):
+    /// for f32 tables AVX2 leads AVX-512 from dim 16 (dim 16: 1.75× vs
+    /// 1.05×, dim 24: 1.57× vs 1.04×, dim 33: 1.33× vs 1.08×) and at dims
+    /// 5–7 (dim 5: 2.06× vs 1.62×), ties at 1–4 and 8 (dim 4: 3.44× vs
+    /// 3.62×), and trails at 9–15, where AVX-512 runs the same 8-lane loop
+    /// (dim 9: 1.89× vs 1.50×, dim 12: 2.38× vs 1.90×). For f16 tables
+    /// AVX-512 leads at every dim (dim 9: 32.3× vs 20.1×, dim 64: 65.8× vs
+    /// 47.0×), for bf16 from dim 16 (6.1× vs 2.7× at dim 64) and at dims
+    /// 4–7 (dim 5: 2.34× vs 1.86×), within 5% of AVX2 at dims 8–15. No row
+    /// goes down to SSE2, which is slower at every dim (f16/bf16 have no
+    /// F16C there: software conversions). The AVX-512 path runs the same
+    /// 8-lane rows for f32 tables at those dims (`generic::scatter`); in
+    /// the build after that change, the AVX2 trampoline still ran dims
+    /// 5–7 in 0.77–0.84 of the AVX-512 one's time (the same rows,
+    /// compiled in each), so the rule stays.
+    #[inline]
+    fn for_rows_of<T>(&self, dim: usize) -> Kernels {
+        let f32_table = core::mem::size_of::<T>() == 4;
+        let isa = match self.isa {
+            Isa::Avx512 if self.by_width && f32_table && !(9..16).contains(&dim) => Isa::Avx2,
+            isa => isa,
+        };
+        Kernels { isa, ..*self }
     }
 
     /// The path for a same-type gather (a bit copy of each row): on
@@ -216,7 +247,7 @@ impl Kernels {
         let dim = table.dim();
         validate::gradient(grad.len(), indices.len(), dim)?;
         self.in_range(indices, table.rows())?;
-        self.run(ScatterAdd {
+        self.for_rows_of::<T>(dim).run(ScatterAdd {
             table: table.as_mut_slice(),
             dim,
             indices,
