@@ -567,6 +567,61 @@ fn every_dim_and_alignment() {
     }
 }
 
+/// Bags of more than eight rows a whole number of 4 KB long (f32 dim 1024,
+/// f16/bf16 dim 2048) pool eight rows per pass over the columns, through
+/// the output row: every pooling, weighted or not, at two alignments, on
+/// every path, against the oracle and the portable path.
+#[test]
+fn bags_of_4k_rows() {
+    if cfg!(miri) {
+        // Under Miri, one bag of ten rows, each path against the portable
+        // one: the full case below takes minutes there.
+        let mut rng = TestRng(900);
+        let dim = 1024;
+        let buf = table_buf::<f32>(&mut rng, 12, dim, false, 1);
+        let table = Table::new(&buf[1..], dim).unwrap();
+        let idx: Vec<u32> = indices(&mut rng, 10, 12);
+        let weights: Vec<f32> = (0..10).map(|_| rng.finite().clamp(-4.0, 4.0)).collect();
+        let offsets = [0u32, 10];
+        for (pooling, weighted) in [(Pooling::Mean, true), (Pooling::Max, false)] {
+            let mut bags = Bags::new(&idx, &offsets);
+            if weighted {
+                bags = bags.with_weights(&weights);
+            }
+            let mut want = vec![0.0f32; dim];
+            Kernels::portable()
+                .gather_bags(table, bags, pooling, &mut want)
+                .unwrap();
+            for k in kernels() {
+                let mut got = vec![0.0f32; dim];
+                k.gather_bags(table, bags, pooling, &mut got).unwrap();
+                assert_same("bags of 4 KB rows", k.isa(), &got, &want);
+            }
+        }
+        return;
+    }
+    let mut seed = 900;
+    for shift in [0, 1] {
+        for elem in 0..3 {
+            seed += 1;
+            let dim = if elem == 0 { 1024 } else { 2048 };
+            let s = Shape {
+                rows: 40,
+                dim,
+                n: 300,
+                seed,
+                shift,
+            };
+            for pooling in POOLINGS {
+                for weighted in [false, true] {
+                    bags_case(elem, 2, s, pooling, weighted, BagMode::Distinct);
+                    bags_case(elem, 5, s, pooling, weighted, BagMode::AnyBits);
+                }
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------- large tables
 
 /// Tables of 4 MiB and more take the prefetching loops (rows prefetched
