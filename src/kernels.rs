@@ -218,17 +218,17 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.for_reads_of::<T>(dim, Some(pooling))
-            .run(BagsJob::<T, I, O> {
-                table: table.as_slice(),
-                stride: table.stride(),
-                dim,
-                indices: bags.indices(),
-                offsets: bags.offsets(),
-                weights: bags.weights(),
-                pooling,
-                out,
-            });
+        let job = BagsJob::<T, I, O> {
+            table: table.as_slice(),
+            stride: table.stride(),
+            dim,
+            indices: bags.indices(),
+            offsets: bags.offsets(),
+            weights: bags.weights(),
+            pooling,
+            out,
+        };
+        self.for_reads_of::<T>(dim, Some(pooling)).run(job);
         Ok(())
     }
 

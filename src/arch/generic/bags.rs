@@ -36,6 +36,23 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
     }
 }
 
+/// Whether rows of `row_bytes` are a whole number of 4 KB long, which the
+/// bags pool `GROUP` rows per column-block pass (`bag_groups`): the same
+/// columns of every such row share an L1 set (12 ways on Zen 5), and a
+/// pass over a bag of 20 of them evicted what the prefetcher brought for
+/// the next block. The sweep (`SWEEP_US=1 SWEEP_DIMS=1000,1024,1025,2048,
+/// 4096 report -- sweep bags`, Zen 5, bags of 20, the minimum of two runs
+/// of each build): before, every path took 1.5–1.9× at dim 1024 its time
+/// at dims 1000 and 1025 (Sum on AVX2 3.25 µs against 1.73; SSE2 Max at
+/// 0.80–0.84× the naive loop); in groups, 0.56–0.79× the time at 1024,
+/// 0.68–0.97× at 2048, 0.62–0.83× at 4096, and dim 1024 within 10% of
+/// dim 1000. Pooling row by row through the output row was tried first:
+/// no gain (AVX-512 1.08–1.21× slower: its loads of each row alias its
+/// stores to the output row 4 KB apart).
+const fn rows_4k(row_bytes: usize) -> bool {
+    row_bytes > 0 && row_bytes.is_multiple_of(4096)
+}
+
 /// One non-empty bag as the column passes see it: the table's first unit
 /// and row stride, the row width, the bag's rows and weights, whether it
 /// pools by max, the divisor (Mean, SqrtN) and the output row.
@@ -179,70 +196,87 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
     let table_bytes = core::mem::size_of_val(table);
     let prefetch = table_bytes >= PREFETCH_MIN_TABLE_BYTES
         || (table_bytes >= PREFETCH_MIN_TABLE_BYTES / 4 && row_bytes <= 64 && dim >= 32);
-    // Rows a whole number of 4 KB long (f32 dims 1024, 2048, …; f16 2048)
-    // put the same columns of every row in the same L1 set (12 ways on Zen
-    // 5): a column-block pass over a bag of 20 such rows evicts what the
-    // prefetcher brought for the next block. `bag_groups` takes the rows
-    // eight at a time. The sweep (`SWEEP_US=1 SWEEP_DIMS=1000,1024,1025,
-    // 2048,4096 report -- sweep bags`, Zen 5, bags of 20, the minimum of
-    // two runs of each build): before, every path took 1.5–1.9× at dim
-    // 1024 its time at dims 1000 and 1025 (Sum on AVX2 3.25 µs against
-    // 1.73; SSE2 Max at 0.80–0.84× the naive loop); with the groups,
-    // 0.56–0.79× the time at 1024, 0.68–0.97× at 2048, 0.62–0.83× at
-    // 4096, and dim 1024 within 10% of dim 1000. Pooling row by row
-    // through the output row was tried first: no gain (AVX-512 1.08–1.21×
-    // slower, its loads of each row alias its stores to the output row
-    // 4 KB apart).
-    let rows_4k = row_bytes.is_multiple_of(4096) && row_bytes > 0;
-    let bags = offsets.len() - 1;
-    for b in 0..bags {
-        // SAFETY: validated offsets: `b + 1 < offsets.len()`, and
-        // `start <= end <= indices.len()` (and the same for weights, which
-        // have one entry per index); output row `b` is inside `out`; the
-        // prefetched rows are validated rows of the next bag.
-        unsafe {
-            let start = row_at(offsets, b);
-            let end = row_at(offsets, b + 1);
-            if prefetch && b + 2 <= bags {
-                // The next bag's rows, a whole bag ahead.
-                for t in end..row_at(offsets, b + 2) {
-                    prefetch_row::<V>(base.add(row_at(indices, t) * stride).cast(), row_bytes);
+    // Runs `$body` with `$bag` each non-empty bag (empty ones are zeroed),
+    // prefetching the next bag's rows when `prefetch` is set. A macro, so
+    // that the 4 KB-row loop below is a loop of its own: with its branch
+    // inside the one loop, AVX-512 Sum bags at dims 1, 17, 33, 65 and 129
+    // ran 1.2–2.9× slower (`SWEEP_US=1 report -- sweep bags`), and so did
+    // they, and AVX2 bags at dims 1–3, with the 4 KB rows as a job of
+    // their own (a trampoline of their own). This layout, against the code
+    // before the 4 KB loop (two runs of each build, default layout):
+    // 0.55–0.88× the time at dim 1024, 0.94–1.10× at the other dims but
+    // AVX2 weighted Sum at dims 1–3 and 8 (1.13–1.23×; AVX-512, which
+    // `Kernels::best` runs there, 1.06–1.08×).
+    macro_rules! each_bag {
+        (|$bag:ident| $body:block) => {{
+            let bags = offsets.len() - 1;
+            for b in 0..bags {
+                // SAFETY: validated offsets: `b + 1 < offsets.len()`, and
+                // `start <= end <= indices.len()` (and the same for
+                // weights, which have one entry per index); output row `b`
+                // is inside `out`; the prefetched rows are validated rows
+                // of the next bag.
+                unsafe {
+                    let start = row_at(offsets, b);
+                    let end = row_at(offsets, b + 1);
+                    if prefetch && b + 2 <= bags {
+                        // The next bag's rows, a whole bag ahead.
+                        for t in end..row_at(offsets, b + 2) {
+                            prefetch_row::<V>(
+                                base.add(row_at(indices, t) * stride).cast(),
+                                row_bytes,
+                            );
+                        }
+                    }
+                    let rows = indices.get_unchecked(start..end);
+                    let w = weights.map(|w| w.get_unchecked(start..end));
+                    let o = out.as_mut_ptr().add(b * dim);
+                    if rows.is_empty() {
+                        core::ptr::write_bytes(o, 0, dim);
+                        continue;
+                    }
+                    let $bag = Bag::<C, I> {
+                        base,
+                        stride,
+                        dim,
+                        rows,
+                        weights: w,
+                        max,
+                        div: divisor(pooling, rows.len(), w),
+                        out: o,
+                    };
+                    $body
                 }
             }
-            let bag = indices.get_unchecked(start..end);
-            let w = weights.map(|w| w.get_unchecked(start..end));
-            let o = out.as_mut_ptr().add(b * dim);
-            if bag.is_empty() {
-                core::ptr::write_bytes(o, 0, dim);
-                continue;
-            }
-            let bag = Bag::<C, I> {
-                base,
-                stride,
-                dim,
-                rows: bag,
-                weights: w,
-                max,
-                div: divisor(pooling, bag.len(), w),
-                out: o,
-            };
-            if rows_4k && dim.is_multiple_of(4 * l) && bag.rows.len() > GROUP {
-                bag_groups::<V, C, I>(bag);
-                continue;
-            }
-            let mut j = 0;
-            while j + 4 * l <= dim {
-                bag_block::<V, C, I, 4>(bag, j, 0);
-                j += 4 * l;
-            }
-            // The last one to three whole vectors in one pass over the bag
-            // too, so that each pass has independent accumulators: one
-            // pass per vector was latency-bound (the sweep, Zen 5: bags
-            // weighted sum at dim 32 on AVX-512, two passes of one vector,
-            // 2.68× naive against AVX2's one pass of four, 3.85×).
-            bag_tail::<V, V, C, I>(bag, j);
-        }
+        }};
     }
+    if rows_4k(row_bytes) && dim.is_multiple_of(4 * l) {
+        each_bag!(|bag| {
+            if bag.rows.len() > GROUP {
+                bag_groups::<V, C, I>(bag);
+            } else {
+                let mut j = 0;
+                while j < dim {
+                    bag_block::<V, C, I, 4>(bag, j, 0);
+                    j += 4 * l;
+                }
+            }
+        });
+        return;
+    }
+    each_bag!(|bag| {
+        let mut j = 0;
+        while j + 4 * l <= dim {
+            bag_block::<V, C, I, 4>(bag, j, 0);
+            j += 4 * l;
+        }
+        // The last one to three whole vectors in one pass over the bag
+        // too, so that each pass has independent accumulators: one pass
+        // per vector was latency-bound (the sweep, Zen 5: bags weighted
+        // sum at dim 32 on AVX-512, two passes of one vector, 2.68× naive
+        // against AVX2's one pass of four, 3.85×).
+        bag_tail::<V, V, C, I>(bag, j);
+    });
 }
 
 /// Rows of a bag pooled per column-block pass in `bag_groups`.
@@ -432,24 +466,32 @@ unsafe fn bag_scalar_cols<C: Codec, I: Index>(bag: Bag<'_, C, I>, j: usize) {
     // (and the weights have one entry per position); `c < dim` is inside
     // the output row.
     unsafe {
+        // Column `c` of the bag's row at position `t`. A macro, not a
+        // closure: LLVM left the closure out of line in some builds (its
+        // inlining depends on the size of the function around it), and a
+        // call per element made AVX-512 bags with a 1-column tail and AVX2
+        // bags at dims 1–3 1.2–3.3× slower (`SWEEP_US=1 report -- sweep
+        // bags`).
+        macro_rules! value {
+            ($t:expr, $c:expr) => {{
+                let r = row_at(rows, $t);
+                C::value(core::slice::from_raw_parts(bag.base.add(r * stride), stride), $c)
+            }};
+        }
         for c in j..bag.dim {
-            let value = |t: usize| {
-                let r = row_at(rows, t);
-                C::value(core::slice::from_raw_parts(bag.base.add(r * stride), stride), c)
-            };
-            let mut acc = value(0);
+            let mut acc = value!(0, c);
             if bag.max {
                 for t in 1..rows.len() {
-                    acc = crate::bags::max_nan(acc, value(t));
+                    acc = crate::bags::max_nan(acc, value!(t, c));
                 }
             } else if let Some(w) = bag.weights {
                 acc *= *w.get_unchecked(0);
                 for t in 1..rows.len() {
-                    acc += *w.get_unchecked(t) * value(t);
+                    acc += *w.get_unchecked(t) * value!(t, c);
                 }
             } else {
                 for t in 1..rows.len() {
-                    acc += value(t);
+                    acc += value!(t, c);
                 }
             }
             if let Some(d) = bag.div {
