@@ -40,7 +40,7 @@ macro_rules! float_format {
             const SCALAR_COLUMN: bool = $scalar_column;
             /// Bags of f32 and f16 rows of 17 to 39 columns but 32, Max
             /// bags of rows over 48 columns but the multiples of 16, and
-            /// f16 gathers into f32 at 4 to 15 columns. Evidence (`report
+            /// f16 gathers into f32 at 4 and 8 columns. Evidence (`report
             /// -- sweep`, Zen 5, × the naive loop, AVX2 against AVX-512,
             /// with AVX2's rows ending in an overlapping vector and
             /// AVX-512's in a masked one): f32 Sum bags dim 19 4.30 vs
@@ -56,13 +56,17 @@ macro_rules! float_format {
             /// 129 1.10, 257 1.07, 999 1.08; the sweep's 65 had dispatched
             /// Max at 0.86–0.88× the fastest), at the multiples of 16
             /// 0.80–0.91; the other poolings there 0.89–1.11 with no side
-            /// ahead. f16 gathers into f32 at dims 8–15, where AVX2 is one
-            /// vector and one overlapping it and AVX-512 one masked vector
-            /// (`SWEEP_US=1`, the minimum of two runs, AVX-512's time over
-            /// AVX2's: dim 8 1.05, dims 9–15 1.11–1.16), and at dims 4–7
-            /// since AVX2's 4-lane half converts with F16C (dim 4 1.49,
-            /// dims 5–7 1.06–1.07); AVX-512 ahead at every other dim (dims
-            /// 1–3 0.27–0.83, dim 16 0.95, dim 24 0.88, dims 17–33
+            /// ahead. f16 gathers into f32: AVX-512's time over AVX2's
+            /// (`SWEEP_US=1`, the minimum of two runs) in two builds that
+            /// differ only in unrelated code, which moves where loops land:
+            /// dim 4 1.49 and 1.48 (AVX2's 4-lane half with F16C against a
+            /// masked vector), dim 8 1.05 and 1.06, dims 5–7 1.06–1.07 and
+            /// 0.87–0.89, dims 9–15 (the same 8-lane rows on both paths)
+            /// 1.11–1.16 and 0.80–0.81. AVX2 takes 4 and 8; at 5–7 and
+            /// 9–15 the lead follows the layout, and AVX-512 has the better
+            /// worst case (0.86–0.94 against 0.80–0.88). AVX-512 is ahead
+            /// at every other dim (dims 1–3 0.27–0.83, dim 16 0.95, dim 24
+            /// 0.88, dims 17–33
             /// 0.75–0.93). bf16 gathers stay on AVX-512 (dim 8: 37.6 vs
             /// 30.2 × naive); at dim 1 both paths read the scalar column
             /// (`Codec::SCALAR_COLUMN`). f16 and bf16 bags are not in the
@@ -71,7 +75,7 @@ macro_rules! float_format {
             fn avx2_rows(dim: usize, bags: Option<crate::Pooling>) -> bool {
                 match ($name, bags) {
                     ("bf16", _) => false,
-                    (_, None) => $name == "f16" && (4..=15).contains(&dim),
+                    (_, None) => $name == "f16" && matches!(dim, 4 | 8),
                     (_, Some(pooling)) => {
                         ((17..40).contains(&dim) && dim != 32)
                             || (pooling == crate::Pooling::Max
