@@ -204,9 +204,9 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
     // they, and AVX2 bags at dims 1–3, with the 4 KB rows as a job of
     // their own (a trampoline of their own). This layout, against the code
     // before the 4 KB loop (two runs of each build, default layout):
-    // 0.55–0.88× the time at dim 1024, 0.94–1.10× at the other dims but
-    // AVX2 weighted Sum at dims 1–3 and 8 (1.13–1.23×; AVX-512, which
-    // `Kernels::best` runs there, 1.06–1.08×).
+    // 0.53–0.84× the time at dim 1024, 0.91–1.06× at the other dims but
+    // AVX2 weighted Sum at dims 2–3 and 8 (1.12–1.17×; AVX-512, which
+    // `Kernels::best` runs there, 1.00–1.03×).
     macro_rules! each_bag {
         (|$bag:ident| $body:block) => {{
             let bags = offsets.len() - 1;
@@ -466,32 +466,24 @@ unsafe fn bag_scalar_cols<C: Codec, I: Index>(bag: Bag<'_, C, I>, j: usize) {
     // (and the weights have one entry per position); `c < dim` is inside
     // the output row.
     unsafe {
-        // Column `c` of the bag's row at position `t`. A macro, not a
-        // closure: LLVM left the closure out of line in some builds (its
-        // inlining depends on the size of the function around it), and a
-        // call per element made AVX-512 bags with a 1-column tail and AVX2
-        // bags at dims 1–3 1.2–3.3× slower (`SWEEP_US=1 report -- sweep
-        // bags`).
-        macro_rules! value {
-            ($t:expr, $c:expr) => {{
-                let r = row_at(rows, $t);
-                C::value(core::slice::from_raw_parts(bag.base.add(r * stride), stride), $c)
-            }};
-        }
         for c in j..bag.dim {
-            let mut acc = value!(0, c);
+            let value = |t: usize| {
+                let r = row_at(rows, t);
+                C::value(core::slice::from_raw_parts(bag.base.add(r * stride), stride), c)
+            };
+            let mut acc = value(0);
             if bag.max {
                 for t in 1..rows.len() {
-                    acc = crate::bags::max_nan(acc, value!(t, c));
+                    acc = crate::bags::max_nan(acc, value(t));
                 }
             } else if let Some(w) = bag.weights {
                 acc *= *w.get_unchecked(0);
                 for t in 1..rows.len() {
-                    acc += *w.get_unchecked(t) * value!(t, c);
+                    acc += *w.get_unchecked(t) * value(t);
                 }
             } else {
                 for t in 1..rows.len() {
-                    acc += value!(t, c);
+                    acc += value(t);
                 }
             }
             if let Some(d) = bag.div {
