@@ -65,7 +65,8 @@ impl Kernels {
     /// use it: a call may run on a narrower path of the same CPU where that
     /// measured faster for its kernel, format and row width (same-type
     /// gathers, f32 scatter-add outside dims 9–15, and the row lengths
-    /// each format names, run on AVX2 on an AVX-512 CPU). `Kernels::new(Isa::Avx512)` keeps the AVX-512 path throughout.
+    /// each format names, run on AVX2 on an AVX-512 CPU).
+    /// `Kernels::new(Isa::Avx512)` keeps the AVX-512 path throughout.
     #[inline]
     pub fn best() -> Self {
         Kernels {
@@ -218,17 +219,17 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        let job = BagsJob::<T, I, O> {
-            table: table.as_slice(),
-            stride: table.stride(),
-            dim,
-            indices: bags.indices(),
-            offsets: bags.offsets(),
-            weights: bags.weights(),
-            pooling,
-            out,
-        };
-        self.for_reads_of::<T>(dim, Some(pooling)).run(job);
+        self.for_reads_of::<T>(dim, Some(pooling))
+            .run(BagsJob::<T, I, O> {
+                table: table.as_slice(),
+                stride: table.stride(),
+                dim,
+                indices: bags.indices(),
+                offsets: bags.offsets(),
+                weights: bags.weights(),
+                pooling,
+                out,
+            });
         Ok(())
     }
 

@@ -66,8 +66,7 @@ macro_rules! float_format {
             /// 9–15 the lead follows the layout, and AVX-512 has the better
             /// worst case (0.86–0.94 against 0.80–0.88). AVX-512 is ahead
             /// at every other dim (dims 1–3 0.27–0.83, dim 16 0.95, dim 24
-            /// 0.88, dims 17–33
-            /// 0.75–0.93). bf16 gathers stay on AVX-512 (dim 8: 37.6 vs
+            /// 0.88, dims 17–33 0.75–0.93). bf16 gathers stay on AVX-512 (dim 8: 37.6 vs
             /// 30.2 × naive); at dim 1 both paths read the scalar column
             /// (`Codec::SCALAR_COLUMN`). f16 and bf16 bags are not in the
             /// sweep; f16 follows f32, whose loop it shares.

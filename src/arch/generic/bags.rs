@@ -202,12 +202,13 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
         || (table_bytes >= PREFETCH_MIN_TABLE_BYTES / 4 && row_bytes <= 64 && dim >= 32);
     // Runs `$body` with `$bag` each non-empty bag (empty ones are zeroed),
     // prefetching the next bag's rows when `prefetch` is set. A macro, so
-    // that the 4 KB-row loop below is a loop of its own: with its branch
-    // inside the one loop, AVX-512 Sum bags at dims 1, 17, 33, 65 and 129
-    // ran 1.2–2.9× slower (`SWEEP_US=1 report -- sweep bags`), and so did
-    // they, and AVX2 bags at dims 1–3, with the 4 KB rows as a job of
-    // their own (a trampoline of their own). This layout, against the code
-    // before the 4 KB loop (two runs of each build, default layout):
+    // that the 4 KB-row loop below is a loop of its own. Two other layouts
+    // were measured (`SWEEP_US=1 report -- sweep bags`): the 4 KB branch
+    // inside the one loop made AVX-512 Sum bags at dims 1, 17, 33, 65 and
+    // 129 1.2–2.9× slower; the 4 KB rows as a job of their own (a
+    // trampoline of their own) did the same, and made AVX2 bags at dims
+    // 1–3 about 2× slower. This layout, against the code before the 4 KB
+    // loop (two runs of each build, default layout):
     // 0.53–0.84× the time at dim 1024, 0.91–1.06× at the other dims but
     // AVX2 weighted Sum at dims 2–3 and 8 (1.12–1.17×; AVX-512, which
     // `Kernels::best` runs there, 1.00–1.03×).

@@ -171,6 +171,20 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     grad: &[f32],
     scale: f32,
 ) {
+    // On the 16-lane path (AVX-512), f32 rows but those of 9 to 15 columns
+    // go through its 8-lane half (AVX2 instructions), the rows that
+    // `Kernels::for_rows_of` dispatches to AVX2 for the measurements it
+    // names: a repeated row's next 16-lane load spans the two stores of
+    // the overlapping pair, which store-to-load forwarding does not cover.
+    // With this, AVX-512's time (`SWEEP_US=1`, loops aligned to 64 bytes in
+    // both builds, the minimum of two runs) is 0.64–0.82 of its own rows'
+    // at dims 5–7, 16–33, 65, 100 and 129, and 0.94–1.02 of the AVX2
+    // path's at every dim but 9–15 (0.85–0.93 there). f16 and bf16 tables
+    // keep the 16-lane rows (measurements there too).
+    if V::LANES == 16 && core::mem::size_of::<T>() == 4 && !(9..16).contains(&dim) {
+        // SAFETY: the module's contract; the half is of the same CPU.
+        return unsafe { scatter_add::<V::Half, T, I>(table, dim, idx, grad, scale) };
+    }
     // On wasm32, f32 rows of 5 to 29 columns, but 8, 16, 24 and those one
     // short of a multiple of 4, take the portable loop, which LLVM
     // vectorises with simd128 itself. The wasm sweep under Node
@@ -182,27 +196,6 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     // tie or lead one short of a multiple of 4 (27: 0.89, 31: 0.93); f16
     // and bf16 rows lead everywhere (0.5–0.8). Those are V8's codegen;
     // another wasm engine compiles both loops its own way.
-    // On the 16-lane path (AVX-512), f32 rows but those of 9 to 15 columns
-    // go through its 8-lane half (AVX2 instructions). Evidence (the sweep,
-    // `report -- sweep scatter`, Zen 5, × the naive loop, AVX2 against
-    // AVX-512's own 16-lane rows with an overlapping last vector): AVX2
-    // leads from dim 16 (dim 16: 1.75× vs 1.05×, dim 24: 1.57× vs 1.04×,
-    // dim 33: 1.33× vs 1.08×) and at dims 5–7 (dim 5: 2.06× vs 1.62×),
-    // ties at 1–4 and 8, and trails at 9–15, where AVX-512 ran the 8-lane
-    // loop already (dim 9: 1.89× vs 1.50×). A repeated row's next 16-lane
-    // load spans the two stores of the overlapping pair, which
-    // store-to-load forwarding does not cover. With this, AVX-512's time
-    // (`SWEEP_US=1`, loops aligned to 64 bytes in both builds, the minimum
-    // of two runs) is 0.64–0.82 of its own rows' at dims 5–7, 16–33, 65,
-    // 100 and 129, and 0.94–1.02 of the AVX2 path's at every dim but 9–15
-    // (0.85–0.93 there). f16 and bf16 tables keep the 16-lane rows: for
-    // f16 AVX-512 leads at every dim (dim 9: 32.3× vs 20.1×, dim 64: 65.8×
-    // vs 47.0×), for bf16 from dim 16 (6.1× vs 2.7× at dim 64) and at dims
-    // 4–7, within 5% at 8–15.
-    if V::LANES == 16 && core::mem::size_of::<T>() == 4 && !(9..16).contains(&dim) {
-        // SAFETY: the module's contract; the half is of the same CPU.
-        return unsafe { scatter_add::<V::Half, T, I>(table, dim, idx, grad, scale) };
-    }
     if cfg!(target_arch = "wasm32")
         && core::mem::size_of::<T>() == 4
         && (5..30).contains(&dim)
