@@ -314,6 +314,11 @@ unsafe fn decode_tail<V: Vector, C: Codec>(
         if j < dim {
             if <V::Half as Vector>::LANES < l {
                 decode_tail::<V::Half, C>(src, stride, dst, j, dim);
+            } else if V::REGISTER_PARTIAL && C::ANY_COLUMN {
+                // The last `dim - j < 4` columns as one partial vector in
+                // registers (SSE2's vector, AVX2's half).
+                let row = C::row::<V>(src, dim);
+                C::load_partial::<V>(row, j, dim - j).store_partial(dst.add(j), dim - j);
             } else {
                 // The row's `stride` units, for the codec's scalar value.
                 let units = core::slice::from_raw_parts(src, stride);

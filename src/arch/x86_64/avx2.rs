@@ -204,6 +204,7 @@ impl Vector for H {
     const LANES: usize = 4;
     type Half = H;
     const FMA: bool = true;
+    const REGISTER_PARTIAL: bool = true;
 
     // SSE2's methods, the same instructions (VEX-encoded here); AVX2
     // implies SSE2, so each call keeps SSE2's contract.
@@ -300,6 +301,26 @@ impl Vector for H {
             _mm_storeu_ps(lanes.as_mut_ptr(), self.0.0);
             super::f32_to_f16_soft::<4>(lanes.as_ptr(), p)
         }
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe { H(S::load_partial(p, n)) }
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        // SAFETY: see above.
+        unsafe { self.0.store_partial(p, n) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above; F16C widens exactly (NaNs made quiet).
+        unsafe { H(S(_mm_cvtph_ps(super::sse2::load_u16_partial(p, n)))) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe { H(S::load_bf16_partial(p, n)) }
     }
     #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {

@@ -144,12 +144,74 @@ unsafe fn pack16(o: __m128i) -> __m128i {
     }
 }
 
+/// Loads `n < 4` 16-bit units into the low 16-bit lanes (the rest zero),
+/// in registers: one 32-bit load and an insert, no buffer.
+///
+/// # Safety
+/// `p` is valid for `n` reads of `u16`; SSE2 is enabled.
+#[inline(always)]
+pub(crate) unsafe fn load_u16_partial(p: *const u16, n: usize) -> __m128i {
+    // SAFETY: every read is below `n` units.
+    unsafe {
+        match n {
+            0 => _mm_setzero_si128(),
+            1 => _mm_cvtsi32_si128(*p as i32),
+            2 => _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned()),
+            _ => _mm_insert_epi16::<2>(
+                _mm_cvtsi32_si128(p.cast::<i32>().read_unaligned()),
+                *p.add(2) as i32,
+            ),
+        }
+    }
+}
+
+/// Loads `n < 4` f32 into the low lanes (the rest zero), in registers.
+///
+/// # Safety
+/// `p` is valid for `n` reads; SSE2 is enabled.
+#[inline(always)]
+pub(crate) unsafe fn load_ps_partial(p: *const f32, n: usize) -> __m128 {
+    // SAFETY: every read is below `n` elements.
+    unsafe {
+        match n {
+            0 => _mm_setzero_ps(),
+            1 => _mm_load_ss(p),
+            2 => _mm_castsi128_ps(_mm_loadl_epi64(p.cast())),
+            _ => _mm_movelh_ps(
+                _mm_castsi128_ps(_mm_loadl_epi64(p.cast())),
+                _mm_load_ss(p.add(2)),
+            ),
+        }
+    }
+}
+
+/// Stores the low `n < 4` f32 lanes of `v`, in registers.
+///
+/// # Safety
+/// `p` is valid for `n` writes; SSE2 is enabled.
+#[inline(always)]
+pub(crate) unsafe fn store_ps_partial(v: __m128, p: *mut f32, n: usize) {
+    // SAFETY: every write is below `n` elements.
+    unsafe {
+        match n {
+            0 => {}
+            1 => _mm_store_ss(p, v),
+            2 => _mm_storel_epi64(p.cast(), _mm_castps_si128(v)),
+            _ => {
+                _mm_storel_epi64(p.cast(), _mm_castps_si128(v));
+                _mm_store_ss(p.add(2), _mm_movehl_ps(v, v));
+            }
+        }
+    }
+}
+
 // SAFETY (every method below): the `Vector` contract: SSE2 is enabled (it is
 // the x86_64 baseline, and the trampoline names it), and the pointers are valid for
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 4;
     type Half = V;
+    const REGISTER_PARTIAL: bool = true;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -192,6 +254,33 @@ impl Vector for V {
     unsafe fn store_bf16(self, p: *mut u16) {
         // SAFETY: see above.
         unsafe { _mm_storel_epi64(p.cast(), pack16(f32_to_bf16_bits(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> Self {
+        // SAFETY: see above; `n` elements are read.
+        unsafe { V(load_ps_partial(p, n)) }
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        // SAFETY: see above; `n` elements are written.
+        unsafe { store_ps_partial(self.0, p, n) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above; `n` f16 are read.
+        unsafe {
+            let h = load_u16_partial(p, n);
+            V(f16_bits_to_f32(_mm_unpacklo_epi16(h, _mm_setzero_si128())))
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above; `n` bf16 are read.
+        unsafe {
+            let h = load_u16_partial(p, n);
+            let x = _mm_unpacklo_epi16(_mm_setzero_si128(), h);
+            V(_mm_castsi128_ps(quiet_nan(x)))
+        }
     }
     #[inline(always)]
     unsafe fn add(self, o: Self) -> Self {
