@@ -141,9 +141,14 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         // dim 5 9.2 vs 3.9–5.3, dim 13 18.0–18.2 vs 9.6–13.7, dim 31
         // 29.5–31.9 vs 24.1–24.4, dim 33 23.0–26.1 vs 15.9–16.1, dim 48
         // 30.2–34.6 vs 25.5–26.0; pairs of 64-byte chunks for 65–127-byte
-        // rows ran below the 32-byte loop (dim 17: 11.6 vs 17.1), and
-        // 64-byte chunks lead it from 129 bytes (dim 48: 25.7 vs 22.2,
-        // dim 63: 26.5 vs 20.7).
+        // rows ran below the 32-byte loop (dim 17: 11.6 vs 17.1). From 129
+        // bytes, 64-byte chunks had led on Zen 5 (dim 48: 25.7 vs 22.2,
+        // dim 63: 26.5 vs 20.7), but on Zen 3 (AVX2, no AVX-512) they fell
+        // below the `memcpy` a row of the portable path at 193–383-byte
+        // rows that are not a multiple of 64 (f16 dim 100 23.1 vs 26.6,
+        // dim 127 21.1 vs 25.8, dim 129 17.8 vs 24.6), and 32-byte chunks
+        // lead it there (35.3/34.3/22.4 vs 33.9/33.3/21.2 in one run,
+        // 37.9/25.9/24.6 vs 33.5/24.6/23.3 in the next).
         //
         // SAFETY: the module's contract; `C < n <= 2·C`, as a pair needs.
         5..8 => unsafe { copy_rows_overlapping::<V, I, 4>(src, idx, dst, row_bytes, true, prefetch) },
@@ -154,9 +159,7 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         // SAFETY: as above.
         33..64 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, true, prefetch) },
         // SAFETY: the module's contract; `n > C`, as the loop needs.
-        65..128 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, false, prefetch) },
-        // SAFETY: as above.
-        129..384 => unsafe { copy_rows_overlapping::<V, I, 64>(src, idx, dst, row_bytes, false, prefetch) },
+        65..384 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, false, prefetch) },
         // Long rows of other sizes: the slice loop, one `memcpy` a row.
         // The sweep (`report -- sweep "gather f32->f32"`, Zen 5) measured
         // `for_rows!` with a variable-size copy below the portable loop
