@@ -90,6 +90,27 @@ unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
     j: usize,
     partial: usize,
 ) {
+    // SAFETY: the caller's contract, forwarded.
+    unsafe { bag_cols::<V, C, I, K, false>(bag, j, partial) }
+}
+
+/// [`bag_block`], and when `END`, the block's last vector is the one ending
+/// at the row's end (columns `dim - LANES..dim`) instead of the one at
+/// `j + (K-1)·LANES`: the row's last columns in the same pass as the
+/// whole vectors before them. Each lane pools its own column in index
+/// order, so the columns the last vector shares with the one before it
+/// get the same bits twice.
+///
+/// # Safety
+/// As [`bag_block`]; with `END`: `partial == 0`, `dim >= LANES`, the
+/// `K - 1` whole vectors from `j` fit (`j + (K-1)·LANES <= dim`), and
+/// `C::ANY_COLUMN` (a load may start at any column).
+#[inline(always)]
+unsafe fn bag_cols<V: Vector, C: Codec, I: Index, const K: usize, const END: bool>(
+    bag: Bag<'_, C, I>,
+    j: usize,
+    partial: usize,
+) {
     let Bag {
         base,
         stride,
@@ -101,16 +122,19 @@ unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
         out,
     } = bag;
     let l = V::LANES;
+    // The first column of accumulator `k`.
+    let col = |k: usize| if END && k == K - 1 { dim - l } else { j + k * l };
     // A macro, not a closure, so that the load inlines with the
     // trampoline's target features. `r` is a validated row and
-    // `j + k·l (+ partial)` is within `dim`, so the load stays in the row.
+    // `col(k) + l` (or `j + partial`) is within `dim`, so the load stays
+    // in the row.
     macro_rules! load {
         ($r:expr, $k:expr) => {{
             let row = C::row::<V>(base.add($r * stride), dim);
             if partial != 0 {
                 C::load_partial::<V>(row, j + $k * l, partial)
             } else {
-                C::load::<V>(row, j + $k * l)
+                C::load::<V>(row, col($k))
             }
         }};
     }
@@ -157,7 +181,7 @@ unsafe fn bag_block<V: Vector, C: Codec, I: Index, const K: usize>(
             }
         }
         for (k, a) in acc.iter().enumerate() {
-            let p = out.add(j + k * l);
+            let p = out.add(col(k));
             if partial != 0 {
                 a.store_partial(p, partial)
             } else {
@@ -396,6 +420,36 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
     let half = <V::Half as Vector>::LANES;
     // SAFETY: the caller's contract; every block below stays within `dim`.
     unsafe {
+        if C::ANY_COLUMN
+            && !super::partial_loads::<Top>()
+            && dim >= l
+            && (V::FMA || !C::FMA_VALUES)
+            && !(dim - j).is_multiple_of(l)
+        {
+            // The whole vectors and one more ending at the row's end,
+            // overlapping columns already pooled (`bag_cols`), in one pass.
+            // `SWEEP_US=1 report -- sweep bags` (Zen 5), that vector in a
+            // pass of its own against the narrower vectors and scalar
+            // columns: Sum on AVX2 at dims 6–7 0.56–0.69, 11–15 0.49–0.73,
+            // 19–23 0.53–0.63, 31 0.59, 63 0.74; Max 0.32–0.50 at 11–31;
+            // Rowwise8 Sum 0.39–0.84. On AVX-512 (masked tails) the same
+            // pass ran slower than the masked one at dims 17–33 and is not
+            // taken there. In the same pass as the whole vectors rather
+            // than a pass of its own (Zen 3, `SWEEP_US=1 report -- sweep
+            // bags`, the minimum of two runs of each build, time over the
+            // two-pass build's): f32 Sum, Mean, Max and weighted Sum at
+            // dims 5–31 0.71–0.98 on SSE2 and AVX2 (AVX2 at dim 12, which
+            // had run at 0.87x SSE2's three 4-lane vectors, 0.74–0.81),
+            // 0.90–1.09 from 33 up; row-wise 8-bit Sum on AVX2 at 9–31
+            // 0.64–0.84.
+            match (dim - j) / l {
+                3 => bag_cols::<V, C, I, 4, true>(bag, j, 0),
+                2 => bag_cols::<V, C, I, 3, true>(bag, j, 0),
+                1 => bag_cols::<V, C, I, 2, true>(bag, j, 0),
+                _ => bag_cols::<V, C, I, 1, true>(bag, j, 0),
+            }
+            return;
+        }
         match (dim - j) / l {
             3 => bag_block::<V, C, I, 3>(bag, j, 0),
             2 => bag_block::<V, C, I, 2>(bag, j, 0),
@@ -404,23 +458,6 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         }
         j += (dim - j) / l * l;
         if j == dim {
-            return;
-        }
-        if C::ANY_COLUMN
-            && !super::partial_loads::<Top>()
-            && dim >= l
-            && (V::FMA || !C::FMA_VALUES)
-        {
-            // One more pass with a whole vector ending at the row's end,
-            // overlapping columns already pooled: each lane pools its own
-            // column in index order, so those get the same bits again.
-            // `SWEEP_US=1 report -- sweep bags` (Zen 5), time against the
-            // narrower vectors and scalar columns: Sum on AVX2 at dims 6–7
-            // 0.56–0.69, 11–15 0.49–0.73, 19–23 0.53–0.63, 31 0.59, 63
-            // 0.74; Max 0.32–0.50 at 11–31; Rowwise8 Sum 0.39–0.84. On
-            // AVX-512 (masked tails) the same pass ran slower than the
-            // masked one at dims 17–33 and is not taken there.
-            bag_block::<V, C, I, 1>(bag, dim - l, 0);
             return;
         }
         let cheap_partial = super::partial_loads::<Top>() || C::PARTIAL_TAIL;
