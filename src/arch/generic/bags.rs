@@ -439,9 +439,13 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
             // bags`, the minimum of two runs of each build, time over the
             // two-pass build's): f32 Sum, Mean, Max and weighted Sum at
             // dims 5–31 0.71–0.98 on SSE2 and AVX2 (AVX2 at dim 12, which
-            // had run at 0.87x SSE2's three 4-lane vectors, 0.74–0.81),
-            // 0.90–1.09 from 33 up; row-wise 8-bit Sum on AVX2 at 9–31
-            // 0.64–0.84.
+            // had run at 0.87x SSE2's three 4-lane vectors, 0.74–0.81;
+            // SSE2 at dim 12, whose code is the same in both builds,
+            // 0.99–1.03), 0.90–1.09 from 33 up; row-wise 8-bit Sum on AVX2
+            // at 9–31 0.64–0.84. Row-wise 8-bit Sum on AVX2 at dims 5–7,
+            // which never take this branch (rows narrower than 8 lanes end
+            // in the codec's partial vector), ran 1.3–1.5x slower in the
+            // new build, with loops aligned to 64 bytes too: code layout.
             match (dim - j) / l {
                 3 => bag_cols::<V, C, I, 4, true>(bag, j, 0),
                 2 => bag_cols::<V, C, I, 3, true>(bag, j, 0),
