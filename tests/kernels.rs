@@ -701,3 +701,60 @@ fn large_tables_take_the_prefetch_path() {
     check_large::<f16>(40_000, 57, 2000, 12);
     check_large::<bf16>(3_000, 700, 400, 13);
 }
+
+/// Gathers into f32 that spill whole vectors past a row (`decode_spill`:
+/// rows of f16 and bf16 narrower than four vectors) give every row its own
+/// values and write nothing past the output: the output is a prefix of a
+/// larger buffer whose tail must stay untouched, on every path, every dim
+/// 1..=70, with every row of the table among the indices. The table is its own
+/// allocation, so under Miri a read past its end is an error too.
+#[test]
+fn spilled_rows_stay_inside() {
+    let dims: Vec<usize> = if cfg!(miri) {
+        vec![2, 3, 5, 9, 13]
+    } else {
+        (1..=70).collect()
+    };
+    for dim in dims {
+        check_spill::<f16>(dim);
+        check_spill::<bf16>(dim);
+    }
+}
+
+fn check_spill<T: Element + GatherInto<f32>>(dim: usize) {
+    let rows = 5;
+    let data: Vec<T> = (0..rows * dim)
+        .map(|v| T::from_f32(v as f32 + 1.0))
+        .collect();
+    let table = Table::new(&data, dim).unwrap();
+    // The last table row (whose vectors would pass the table's end) at the
+    // start and in the middle; row 0 last (whose would pass the output's).
+    let idx: Vec<u32> = (0..rows as u32)
+        .rev()
+        .chain(0..rows as u32)
+        .chain([0])
+        .collect();
+    let n = idx.len();
+    for k in kernels() {
+        let mut buf = vec![-7.0f32; n * dim + 64];
+        k.gather(table, &idx, &mut buf[..n * dim]).unwrap();
+        for (i, &r) in idx.iter().enumerate() {
+            for j in 0..dim {
+                let want = data[r as usize * dim + j].to_f32();
+                assert_eq!(
+                    buf[i * dim + j].to_bits(),
+                    want.to_bits(),
+                    "{} dim {dim} on {}: position {i} column {j}",
+                    std::any::type_name::<T>(),
+                    k.isa()
+                );
+            }
+        }
+        assert!(
+            buf[n * dim..].iter().all(|&x| x == -7.0),
+            "{} dim {dim} on {}: wrote past the output",
+            std::any::type_name::<T>(),
+            k.isa()
+        );
+    }
+}
