@@ -35,8 +35,9 @@ impl<T: Element, I: Index> Job for ScatterAdd<'_, T, I> {
 /// last vector is loaded and computed before any store of the row, so the
 /// columns it shares with the others get the same value twice (every column
 /// is `t + scale · g` of the row as it was): the same bits as a scalar
-/// loop. Rows narrower than `V` go to the next narrower vector, down to a
-/// scalar loop below the narrowest path's lanes.
+/// loop. Rows narrower than `V` never come here but on the narrowest path
+/// (`scatter_add` sends them to the next narrower vector), where they are
+/// a scalar loop.
 ///
 /// Evidence (the sweep, `report -- sweep scatter-add`, Zen 5, × the naive
 /// loop): with a scalar tail instead of the overlapping vector, and the
@@ -59,17 +60,14 @@ unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale:
     // scalar loops' `from_raw_parts_mut` and `from_raw_parts` do not alias).
     unsafe {
         if dim < l {
-            if <V::Half as Vector>::LANES < l {
-                let s = <V::Half as Vector>::splat(scale);
-                add_cols::<V::Half, T>(t, g, s, scale, dim);
-            } else {
-                let (t, g) = (
-                    core::slice::from_raw_parts_mut(t, dim),
-                    core::slice::from_raw_parts(g, dim),
-                );
-                for (t, &g) in t.iter_mut().zip(g) {
-                    *t = T::from_f32(t.to_f32() + scale * g);
-                }
+            // Below the narrowest path's lanes (wider paths send narrower
+            // rows to their half for the whole call, in `scatter_add`).
+            let (t, g) = (
+                core::slice::from_raw_parts_mut(t, dim),
+                core::slice::from_raw_parts(g, dim),
+            );
+            for (t, &g) in t.iter_mut().zip(g) {
+                *t = T::from_f32(t.to_f32() + scale * g);
             }
             return;
         }
@@ -122,6 +120,25 @@ unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale:
         if !dim.is_multiple_of(l) {
             if overlap {
                 T::store(z, t.add(last));
+            } else if V::REGISTER_PARTIAL
+                && if T::NAME.len() == 4 { dim - j >= 2 } else { V::FMA }
+            {
+                // The last 1–3 columns as one partial vector in registers:
+                // f16 on AVX2's half (F16C; `FMA` marks it), and bf16
+                // (`NAME` "bf16", the one 4-letter element) on SSE2 and
+                // AVX2's half when 2 or 3 columns are left (bf16 converts
+                // in software on both: with 1 left AVX2's dim 5 ran 1.32x
+                // slower). A/B on Zen 3 (`SWEEP_US=1 report
+                // -- sweep scatter-add`, three interleaved runs of each
+                // build, new time over old): f16 on AVX2 at dims 5–7
+                // 0.17–0.39 (the scalar columns converted one by one before);
+                // bf16 on SSE2 with 2–3 columns left 0.68–0.94 (dims 6, 7,
+                // 10, 11, 14, 15, 19, 23), with one left 1.00–1.12; f16 on
+                // SSE2 (software conversions) 0.98–1.55, so it keeps the
+                // scalar columns.
+                let r = dim - j;
+                let v = T::load_partial::<V>(row, j, r).add(V::load_partial(g.add(j), r).mul(s));
+                T::store_partial(v, t.add(j), r);
             } else {
                 let (t, g) = (
                     core::slice::from_raw_parts_mut(t.add(j), dim - j),
@@ -171,8 +188,8 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     grad: &[f32],
     scale: f32,
 ) {
-    // On the 16-lane path (AVX-512), f32 rows but those of 9 to 15 columns
-    // go through its 8-lane half (AVX2 instructions), the rows that
+    // On the 16-lane path (AVX-512), f32 rows (those of 9 to 15 columns by
+    // the rule below) go through its 8-lane half (AVX2 instructions), the rows that
     // `Kernels::for_rows_of` dispatches to AVX2 for the measurements it
     // names: a repeated row's next 16-lane load spans the two stores of
     // the overlapping pair, which store-to-load forwarding does not cover.
@@ -181,7 +198,18 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     // at dims 5–7, 16–33, 65, 100 and 129, and 0.94–1.02 of the AVX2
     // path's at every dim but 9–15 (0.85–0.93 there). f16 and bf16 tables
     // keep the 16-lane rows (measurements there too).
-    if V::LANES == 16 && core::mem::size_of::<T>() == 4 && !(9..16).contains(&dim) {
+    //
+    // Rows narrower than the vector go to the next narrower one, for the
+    // whole call (so f32 rows of 9 to 15 columns on AVX-512 now run the
+    // 8-lane rows through this branch, as they ran them row by row
+    // before): per row, inside the row loop, the half's code sat in the
+    // wide rows' loop body, and when AVX2's half gained partial vectors
+    // (`add_cols`) AVX2's own bf16 rows of 9–23 columns, which never take
+    // them, ran 1.07–1.12x slower (Zen 3, loops aligned to 64 bytes in
+    // both builds).
+    if (V::LANES == 16 && core::mem::size_of::<T>() == 4)
+        || (<V::Half as Vector>::LANES < V::LANES && dim < V::LANES)
+    {
         // SAFETY: the module's contract; the half is of the same CPU.
         return unsafe { scatter_add::<V::Half, T, I>(table, dim, idx, grad, scale) };
     }

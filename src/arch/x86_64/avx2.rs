@@ -323,6 +323,32 @@ impl Vector for H {
         unsafe { H(S::load_bf16_partial(p, n)) }
     }
     #[inline(always)]
+    unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above.
+        unsafe { self.0.store_bf16_partial(p, n) }
+    }
+    #[inline(always)]
+    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        #[cfg(not(miri))]
+        // SAFETY: see above; immediate 0 is round to nearest even; `n` f16
+        // are written.
+        unsafe {
+            super::sse2::store_u16_partial(
+                _mm_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0.0),
+                p,
+                n,
+            )
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `lanes` holds the 4 lanes converted, of which
+        // the first `n` are copied.
+        unsafe {
+            let mut lanes = [0u16; 4];
+            self.store_f16(lanes.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(lanes.as_ptr(), p, n)
+        }
+    }
+    #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; FMA is part of this path's requirement.
         unsafe { H(S(_mm_fmadd_ps(self.0.0, b.0.0, c.0.0))) }

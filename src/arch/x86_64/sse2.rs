@@ -205,6 +205,26 @@ pub(crate) unsafe fn store_ps_partial(v: __m128, p: *mut f32, n: usize) {
     }
 }
 
+/// Stores the low `n < 4` 16-bit lanes of `x`, in registers.
+///
+/// # Safety
+/// `p` is valid for `n` writes of `u16`; SSE2 is enabled.
+#[inline(always)]
+pub(crate) unsafe fn store_u16_partial(x: __m128i, p: *mut u16, n: usize) {
+    // SAFETY: every write is below `n` units.
+    unsafe {
+        match n {
+            0 => {}
+            1 => *p = _mm_extract_epi16::<0>(x) as u16,
+            2 => p.cast::<i32>().write_unaligned(_mm_cvtsi128_si32(x)),
+            _ => {
+                p.cast::<i32>().write_unaligned(_mm_cvtsi128_si32(x));
+                *p.add(2) = _mm_extract_epi16::<2>(x) as u16;
+            }
+        }
+    }
+}
+
 // SAFETY (every method below): the `Vector` contract: SSE2 is enabled (it is
 // the x86_64 baseline, and the trampoline names it), and the pointers are valid for
 // the lanes read or written; all loads and stores are unaligned forms.
@@ -272,6 +292,16 @@ impl Vector for V {
             let h = load_u16_partial(p, n);
             V(f16_bits_to_f32(_mm_unpacklo_epi16(h, _mm_setzero_si128())))
         }
+    }
+    #[inline(always)]
+    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above; `n` f16 are written.
+        unsafe { store_u16_partial(pack16(f32_to_f16_bits(self.0)), p, n) }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above; `n` bf16 are written.
+        unsafe { store_u16_partial(pack16(f32_to_bf16_bits(self.0)), p, n) }
     }
     #[inline(always)]
     unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
