@@ -213,10 +213,14 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
         // SAFETY: the module's contract; the half is of the same CPU.
         return unsafe { scatter_add::<V::Half, T, I>(table, dim, idx, grad, scale) };
     }
-    // On SSE2 (the 4-lane x86_64 path without FMA), f32 rows of 17 to 63
-    // columns that end 0, 1, 2, 8, 9 or 10 columns past a multiple of 16
-    // (but 32, a fixed-dim arm) take the portable loop, which LLVM
-    // vectorises with SSE2 itself. The sweep on Zen 3 (`SWEEP_DIMS=17..63
+    // On the 4-lane paths without FMA (SSE2, simd128), f32 rows of 17 to
+    // 63 columns that end 0, 1, 2, 8, 9 or 10 columns past a multiple of
+    // 16 (but 32, a fixed-dim arm) take the portable loop, which LLVM
+    // vectorises with SSE2 or simd128 itself. Under Node (the wasm sweep,
+    // `SWEEP_DIMS=24,33,34,40,41,42,48,49,50,56,57,58`, three runs of each
+    // build, simd128 × the naive loop): 0.83–1.0 at 24, 41, 48, 49, 56
+    // and 57 with the hand-written rows, 1.00–1.19 at every one of these
+    // dims with this rule. The sweep on Zen 3 (`SWEEP_DIMS=17..63
     // report -- sweep "scatter-add f32"`, three runs, × the naive loop,
     // SSE2 against portable): dim 17 0.98–1.12 vs 1.18–1.28, 18 0.79–1.21
     // vs 1.23–1.43, 24 0.84–0.89 vs 1.13–1.14, 25 1.00–1.04 vs 1.16–1.20,
@@ -224,8 +228,7 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     // 0.90–1.29 vs 1.05–1.38, 48 0.96–1.01 vs 1.07–1.14, 56–58 0.97–1.10
     // vs 1.01–1.12; SSE2's rows lead at the other widths (dim 20 1.37–1.38
     // vs 1.06–1.22, 30 1.31–1.33 vs 0.97–1.07, 52 1.17–1.26 vs 0.94–1.14).
-    if cfg!(target_arch = "x86_64")
-        && V::LANES == 4
+    if V::LANES == 4
         && !V::FMA
         && core::mem::size_of::<T>() == 4
         && (17..64).contains(&dim)
