@@ -359,11 +359,10 @@ unsafe fn decode_dim<V: Vector, C: Codec, I: Index, const D: usize>(
 /// Rows of whole vectors only: each row is its columns rounded up to whole
 /// vectors, loaded from the row's start and stored at the output row's
 /// start, the lanes past `dim` spilling into the rows after it in the
-/// table and in the output. The output rows
-/// are written in order, so each one's own store comes after any spill
-/// into it and its final values are its own; the table is only read. Rows
-/// whose whole vector would pass the end of the table or of the output
-/// (the last few) take [`decode_row`].
+/// table and in the output. The output rows are written in order, so each
+/// one's own store comes after any spill into it and its final values are
+/// its own; the table is only read. Rows whose vectors would pass the end
+/// of the table or of the output (the last few) take [`decode_row`].
 ///
 /// # Safety
 /// The module's contract; `C`'s `load` reads `LANES` units from any unit
@@ -385,8 +384,9 @@ unsafe fn decode_spill<V: Vector, C: Codec, I: Index>(
     let row_bytes = stride.saturating_mul(core::mem::size_of::<C::Unit>());
     for_rows!(V, idx, src.cast::<u8>(), row_bytes, false, |i, r| {
         // SAFETY: row `r < rows` and position `i < n` (the module's
-        // contract); the whole vector is read and written only when its
-        // `l` units and `l` floats lie inside the table and the output.
+        // contract); the whole vectors are read and written only when
+        // their `w` units and `w` floats lie inside the table and the
+        // output.
         unsafe {
             let (at, o) = (r * stride, i * dim);
             if at + w <= table_len && o + w <= out_len {
@@ -457,8 +457,8 @@ pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(job: Gather<'_, C, f3
         && !super::partial_loads::<V>()
         && core::mem::size_of_val(table) < PREFETCH_MIN_TABLE_BYTES
     {
-        // SAFETY: the module's contract; `dim < LANES`; the float formats
-        // load `LANES` units from any column.
+        // SAFETY: the module's contract; the float formats load `LANES`
+        // units from any column.
         return unsafe { decode_spill::<V, C, I>(table, stride, dim, indices, out) };
     }
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
