@@ -49,7 +49,12 @@
 //! (`Vector::Half`): AVX-512 → AVX2 → AVX2's 4-lane half, which is SSE2's
 //! vector with F16C conversions and the hardware FMA (with SSE2's own
 //! software conversions there, AVX2 took 2.1–4.5× the time for f16→f32
-//! gathers at dims 4–7 and 10× for scatter-add into f16 at dim 4).
+//! gathers at dims 4–7 and 10× for scatter-add into f16 at dim 4). On the
+//! paths without masked loads, gathers of f16/bf16 rows narrower than four
+//! vectors store whole vectors that spill into the next output row, which
+//! is written after them (`generic::gather::decode_spill`); the last 1–3
+//! columns of the narrowest vector's rows are a partial vector built in
+//! registers where measured faster (`Vector::REGISTER_PARTIAL`).
 //!
 //! **Adding a kernel**: write its body in `arch::generic` and its loop in
 //! `arch::portable`, a job struct implementing [`Job`] that calls them, and

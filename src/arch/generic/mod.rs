@@ -146,13 +146,17 @@ pub(crate) use with_fixed_dim;
 /// (`load_partial`/`store_partial`) rather than a scalar loop.
 ///
 /// Only AVX-512 (the one 16-lane path) has masked loads cheap enough: on
-/// the other paths a partial vector goes through a stack buffer, and the
+/// the other paths a partial vector went through a stack buffer, and the
 /// sweep (`cargo run --release --example report -- sweep`, Zen 5, before
 /// this rule) measured those tails at 0.1–0.5× the naive loop (gather
 /// f16->f32 dims 1–3: SSE2 0.15–0.46×, AVX2 0.24–0.73×; scatter-add f32
-/// dims 1–3: 0.06–0.16×). Stores never take the partial path when the
+/// dims 1–3: 0.06–0.16×). Stores never take the masked path when the
 /// same row may be read again (scatter-add): masked stores are slow on AMD
-/// Zen and defeat store-to-load forwarding when a row repeats.
+/// Zen and defeat store-to-load forwarding when a row repeats. SSE2's
+/// vector and AVX2's half now build partial vectors in registers
+/// (`Vector::REGISTER_PARTIAL`), which the gather and scatter-add tails of
+/// the narrowest vector take where measured (`gather::decode_tail`,
+/// `scatter::add_cols`).
 #[inline(always)]
 pub(crate) const fn partial_loads<V: Vector>() -> bool {
     V::LANES >= 16
