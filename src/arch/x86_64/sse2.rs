@@ -294,11 +294,6 @@ impl Vector for V {
         }
     }
     #[inline(always)]
-    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
-        // SAFETY: see above; `n` f16 are written.
-        unsafe { store_u16_partial(pack16(f32_to_f16_bits(self.0)), p, n) }
-    }
-    #[inline(always)]
     unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
         // SAFETY: see above; `n` bf16 are written.
         unsafe { store_u16_partial(pack16(f32_to_bf16_bits(self.0)), p, n) }
