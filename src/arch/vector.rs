@@ -23,10 +23,11 @@ pub trait Vector: Copy {
     /// Whether `mul_add_exact` is one hardware instruction (so that no
     /// cheaper form is worth choosing per row).
     const FMA: bool = false;
-    /// Whether the `*_partial` loads and stores work in registers (no
-    /// buffer), cheap enough for a row's last few columns (SSE2's vector
-    /// and AVX2's half; AVX-512's masked forms are
-    /// `generic::partial_loads`).
+    /// Whether `load_partial`, `store_partial`, `load_f16_partial`,
+    /// `load_bf16_partial` and `store_bf16_partial` (and, on AVX2's half,
+    /// `store_f16_partial`) work in registers (no buffer), cheap enough for
+    /// a row's last few columns: SSE2's vector and AVX2's half. AVX-512's
+    /// masked forms are `generic::partial_loads`.
     const REGISTER_PARTIAL: bool = false;
 
     /// All lanes `x`.
