@@ -275,15 +275,17 @@ impl Timed {
     /// Times `variants` (see [`measure`]).
     pub fn new(mut variants: Vec<Variant<'_>>, rounds: usize, round_secs: f64) -> Timed {
         let secs = measure(&mut variants, rounds, round_secs);
-        Timed {
-            names: variants.into_iter().map(|(n, _)| n).collect(),
-            secs,
-        }
+        Timed::named(variants, secs)
     }
 
     /// Times `variants`, the fastest round of each (see [`measure_fastest`]).
     pub fn fastest(mut variants: Vec<Variant<'_>>, rounds: usize, round_secs: f64) -> Timed {
         let secs = measure_fastest(&mut variants, rounds, round_secs);
+        Timed::named(variants, secs)
+    }
+
+    /// The variants' names beside their times.
+    fn named(variants: Vec<Variant<'_>>, secs: Vec<f64>) -> Timed {
         Timed {
             names: variants.into_iter().map(|(n, _)| n).collect(),
             secs,

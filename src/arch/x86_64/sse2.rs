@@ -170,7 +170,7 @@ pub(crate) unsafe fn load_u16_partial(p: *const u16, n: usize) -> __m128i {
 /// # Safety
 /// `p` is valid for `n` reads; SSE2 is enabled.
 #[inline(always)]
-pub(crate) unsafe fn load_ps_partial(p: *const f32, n: usize) -> __m128 {
+unsafe fn load_ps_partial(p: *const f32, n: usize) -> __m128 {
     // SAFETY: every read is below `n` elements.
     unsafe {
         match n {
@@ -190,7 +190,7 @@ pub(crate) unsafe fn load_ps_partial(p: *const f32, n: usize) -> __m128 {
 /// # Safety
 /// `p` is valid for `n` writes; SSE2 is enabled.
 #[inline(always)]
-pub(crate) unsafe fn store_ps_partial(v: __m128, p: *mut f32, n: usize) {
+unsafe fn store_ps_partial(v: __m128, p: *mut f32, n: usize) {
     // SAFETY: every write is below `n` elements.
     unsafe {
         match n {
