@@ -416,12 +416,19 @@ pub(crate) unsafe fn decode<V: Vector, C: Codec, I: Index>(job: Gather<'_, C, f3
         indices,
         out,
     } = job;
-    if dim == 1 && C::SCALAR_COLUMN && super::partial_loads::<V>() {
-        // One column through the codec's scalar value where `decode_row`
-        // would take a masked vector (`Codec::SCALAR_COLUMN`). A loop of
-        // its own: the same test inside `decode_row` made AVX-512's bf16
-        // rows of 2–7 columns 1.25–1.29× slower (`SWEEP_US=1 report --
-        // sweep gather`, two interleaved runs of each build).
+    if dim == 1 && (C::SCALAR_COLUMN || !super::partial_loads::<V>()) {
+        // One column through the codec's scalar value, in a loop of its
+        // own: on the paths without masked loads (where `decode_row` takes
+        // the scalar value too, inside the generic row loop), and where
+        // `decode_row` would take a masked vector (`Codec::SCALAR_COLUMN`).
+        // The same test inside `decode_row` made AVX-512's bf16 rows of
+        // 2–7 columns 1.25–1.29× slower (`SWEEP_US=1 report -- sweep
+        // gather`, two interleaved runs of each build). On SSE2 and AVX2
+        // this loop, against the generic row loop (Zen 3, three interleaved
+        // runs of each build, the fastest, new time over old): bf16 0.59
+        // and 0.69, f16 0.83 and 0.83, row-wise 8-bit 0.81 and 0.80,
+        // row-wise 4-bit 0.87 and 0.96 (SSE2's bf16 had tied the naive
+        // loop, 0.93–1.16×).
         let base = table.as_ptr();
         for_rows!(V, indices, base.cast::<u8>(), stride * core::mem::size_of::<C::Unit>(), false, |i, r| {
             // SAFETY: the module's contract: row `r < rows` starts `stride`
