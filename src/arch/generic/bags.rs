@@ -479,10 +479,17 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // for Max (sum dim 1: 3.81× vs 4.53×, dim 17: 2.73× vs 3.57×; Max
         // dim 1 fell from 3.28× to 1.44× that way). Masked tails of other
         // widths stay (sum dim 7: 5.17× vs 2.45×).
+        //
+        // Rows of a fused-multiply-add format narrower than a vector on a
+        // path that emulates the single rounding take the scalar columns,
+        // but rows of 3 on SSE2 (a partial vector in registers): Rowwise8
+        // Sum there took 0.69 of the scalar columns' time (Zen 3,
+        // `SWEEP_US=1 report -- sweep rowwise8`, three interleaved runs of
+        // each build; 1.07× the naive loop before), with 2 columns 1.00–1.08.
         let masked = super::partial_loads::<Top>() && !C::PARTIAL_TAIL;
         if (masked && r == 1 && !bag.max)
             || (Top::LANES == 4 && dim == 1)
-            || (C::FMA_VALUES && !Top::FMA && dim < l)
+            || (C::FMA_VALUES && !Top::FMA && dim < l && !(V::REGISTER_PARTIAL && dim == 3))
         {
             bag_scalar_cols::<C, I>(bag, j);
         } else if V::REGISTER_PARTIAL

@@ -233,7 +233,7 @@ unsafe fn decode_row_in<V: Vector, C: Codec, const HALF: bool>(
     let mut j = 0;
     // SAFETY: every column read or written is below `dim`.
     unsafe {
-        if (dim == 1 && !super::partial_loads::<V>()) || (C::FMA_VALUES && !V::FMA && dim < l) {
+        if (dim == 1 && !super::partial_loads::<V>()) || (C::FMA_VALUES && !V::FMA && dim < l && !(V::REGISTER_PARTIAL && dim == 3)) {
             // One column: the codec's scalar value, on the paths without
             // cheap masked loads (on the others, for the codecs that ask,
             // see `decode`). `SWEEP_US=1 report -- sweep gather`
@@ -243,7 +243,12 @@ unsafe fn decode_row_in<V: Vector, C: Codec, const HALF: bool>(
             // than a vector, on paths that emulate the single rounding
             // (SSE2, simd128), too: simd128 Rowwise8 dims 2–3 ran at 0.90×
             // the naive loop through the partial vector, the portable
-            // scalar value at 1.2×.
+            // scalar value at 1.2×. But rows of 3 columns on SSE2, whose
+            // partial vector is in registers: there the partial vector
+            // took 0.70–0.73 of the scalar values' time (Zen 3, `SWEEP_US=1
+            // report -- sweep rowwise8`, three interleaved runs of each
+            // build, the fastest; at 1.07–1.17× the naive loop before);
+            // with 2 columns 1.01–1.05, so those stay scalar.
             // (The two scalar loops here and in `decode_tail` stay written
             // out: one `#[inline(always)]` helper for both made row-wise
             // 8-bit gathers and bags 1.1–1.8× slower on AVX2 and AVX-512
