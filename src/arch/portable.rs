@@ -106,7 +106,7 @@ pub(crate) fn scatter_add<T: Element, I: Index>(
         let r = i.to_u64() as usize;
         if let Some(t) = table.get_mut(r * dim..r * dim + dim) {
             for (t, &g) in t.iter_mut().zip(g) {
-                *t = T::from_f32(t.to_f32() + scale * g);
+                *t = T::narrow(t.to_f32() + scale * g);
             }
         }
     }
@@ -122,6 +122,6 @@ pub(crate) fn to_f32<T: Element>(src: &[T], dst: &mut [f32]) {
 /// Narrows a slice from f32, nearest even.
 pub(crate) fn from_f32<T: Element>(src: &[f32], dst: &mut [T]) {
     for (d, &s) in dst.iter_mut().zip(src) {
-        *d = T::from_f32(s);
+        *d = T::narrow(s);
     }
 }

@@ -119,6 +119,10 @@ pub(crate) mod codec {
         /// # Safety
         /// `p` is valid for `n` writes; the CPU has `V`'s ISA.
         unsafe fn store_partial<V: Vector>(v: V, p: *mut Self, n: usize);
+        /// One value narrowed, the bits of [`Element::from_f32`](crate::Element::from_f32)
+        /// (round to nearest even), for the kernels' scalar columns:
+        /// without a branch on the rounding, which follows the data.
+        fn narrow(x: f32) -> Self;
     }
 }
 

@@ -73,7 +73,7 @@ pub(crate) unsafe fn from_f32<V: Vector, T: Element>(src: &[f32], dst: &mut [T])
         // A scalar tail (see `partial_loads`): the same bits as the vector
         // narrowing, which every path proves against `half`.
         while j < n {
-            *d.add(j) = T::from_f32(*s.add(j));
+            *d.add(j) = T::narrow(*s.add(j));
             j += 1;
         }
     }

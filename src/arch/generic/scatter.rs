@@ -67,7 +67,7 @@ unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale:
                 core::slice::from_raw_parts(g, dim),
             );
             for (t, &g) in t.iter_mut().zip(g) {
-                *t = T::from_f32(t.to_f32() + scale * g);
+                *t = T::narrow(t.to_f32() + scale * g);
             }
             return;
         }
@@ -145,7 +145,7 @@ unsafe fn add_cols<V: Vector, T: Element>(t: *mut T, g: *const f32, s: V, scale:
                     core::slice::from_raw_parts(g.add(j), dim - j),
                 );
                 for (t, &g) in t.iter_mut().zip(g) {
-                    *t = T::from_f32(t.to_f32() + scale * g);
+                    *t = T::narrow(t.to_f32() + scale * g);
                 }
             }
         }
