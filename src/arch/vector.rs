@@ -57,6 +57,29 @@ pub trait Vector: Copy {
     /// Lane-wise NaN-propagating maximum, `self` being the accumulator:
     /// NaN if either is NaN, else `x` if `x > self`, else `self`.
     unsafe fn max_nan(self, x: Self) -> Self;
+    /// Whether [`Vector::max_or_keep`] and [`Vector::or_nan`] are
+    /// overridden, one and two instructions where `max_nan` takes more:
+    /// Max bags then pool with `max_or_keep`, note the NaNs they meet with
+    /// `or_nan`, and pool again with `max_nan` when there was one.
+    const MAX_NAN_LATER: bool = false;
+    /// `x` if `x > self`, else `self`: `max_nan` but for a NaN `x`, which
+    /// this drops (a NaN `self` stays).
+    #[inline(always)]
+    unsafe fn max_or_keep(self, x: Self) -> Self {
+        // SAFETY: the caller's guarantees, forwarded.
+        unsafe { self.max_nan(x) }
+    }
+    /// The mask `self` with the lanes where `a` or `b` is NaN set (all
+    /// bits); `splat(0.0)` is the empty mask.
+    #[inline(always)]
+    unsafe fn or_nan(self, _a: Self, _b: Self) -> Self {
+        self
+    }
+    /// Whether the mask `self` has a lane set.
+    #[inline(always)]
+    unsafe fn any_set(self) -> bool {
+        false
+    }
 
     /// Hints that the cache line holding `p` will be read soon. Never faults.
     #[inline(always)]

@@ -124,6 +124,29 @@ impl Vector for V {
             V(_mm256_blendv_ps(m, x.0, nan))
         }
     }
+    const MAX_NAN_LATER: bool = true;
+    #[inline(always)]
+    unsafe fn max_or_keep(self, x: Self) -> Self {
+        // SAFETY: see above. `vmaxps(x, acc)`: `x > acc ? x : acc`.
+        unsafe { V(_mm256_max_ps(x.0, self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn or_nan(self, a: Self, b: Self) -> Self {
+        // SAFETY: see above.
+        unsafe {
+            V(_mm256_or_ps(
+                self.0,
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(a.0, b.0),
+            ))
+        }
+    }
+    #[inline(always)]
+    unsafe fn any_set(self) -> bool {
+        // SAFETY: see above; an `__m256` is 32 bytes, as `[u32; 8]`, any
+        // bits valid for both.
+        let lanes: [u32; 8] = unsafe { core::mem::transmute(self.0) };
+        lanes.iter().any(|&l| l != 0)
+    }
     #[inline(always)]
     unsafe fn prefetch(p: *const u8) {
         // SAFETY: see above; a prefetch never faults.
@@ -252,6 +275,22 @@ impl Vector for H {
     unsafe fn max_nan(self, x: Self) -> Self {
         // SAFETY: see above.
         unsafe { H(self.0.max_nan(x.0)) }
+    }
+    const MAX_NAN_LATER: bool = true;
+    #[inline(always)]
+    unsafe fn max_or_keep(self, x: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { H(self.0.max_or_keep(x.0)) }
+    }
+    #[inline(always)]
+    unsafe fn or_nan(self, a: Self, b: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { H(self.0.or_nan(a.0, b.0)) }
+    }
+    #[inline(always)]
+    unsafe fn any_set(self) -> bool {
+        // SAFETY: see above.
+        unsafe { self.0.any_set() }
     }
     #[inline(always)]
     unsafe fn prefetch(p: *const u8) {

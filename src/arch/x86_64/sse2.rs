@@ -332,6 +332,24 @@ impl Vector for V {
             V(_mm_or_ps(_mm_and_ps(nan, x.0), _mm_andnot_ps(nan, m)))
         }
     }
+    const MAX_NAN_LATER: bool = true;
+    #[inline(always)]
+    unsafe fn max_or_keep(self, x: Self) -> Self {
+        // SAFETY: see above. `maxps(x, acc)`: `x > acc ? x : acc`.
+        unsafe { V(_mm_max_ps(x.0, self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn or_nan(self, a: Self, b: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { V(_mm_or_ps(self.0, _mm_cmpunord_ps(a.0, b.0))) }
+    }
+    #[inline(always)]
+    unsafe fn any_set(self) -> bool {
+        // SAFETY: see above; an `__m128` is 16 bytes, as `[u32; 4]`, any
+        // bits valid for both.
+        let lanes: [u32; 4] = unsafe { core::mem::transmute(self.0) };
+        lanes.iter().any(|&l| l != 0)
+    }
     #[inline(always)]
     unsafe fn prefetch(p: *const u8) {
         // SAFETY: see above; a prefetch never faults.
