@@ -702,6 +702,43 @@ fn large_tables_take_the_prefetch_path() {
     check_large::<bf16>(3_000, 700, 400, 13);
 }
 
+/// Scatter-add into tables between 384 KiB and 4 MiB with rows of 256
+/// bytes or more: on SSE2 the loop that prefetches the next row's first KB.
+/// Each path is held to the portable path bit for bit, with repeated rows
+/// (the ids cover a few rows only, so every row is updated several times),
+/// on tables just past the threshold and with rows past the 1 KB head.
+#[test]
+fn mid_tables_prefetch_the_next_row() {
+    fn check<T: TestElement>(rows: usize, dim: usize, seed: u64) {
+        let n = if cfg!(miri) { 12 } else { 400 };
+        let mut rng = TestRng(seed);
+        let buf = table_buf::<T>(&mut rng, rows, dim, false, 1);
+        let data = &buf[1..];
+        let bytes = std::mem::size_of_val(data);
+        assert!((384 << 10..4 << 20).contains(&bytes) && dim * std::mem::size_of::<T>() >= 256);
+        // Ids among the first and the last rows, repeating.
+        let idx: Vec<u32> = (0..n)
+            .map(|_| {
+                let r = rng.below(8) as u32;
+                if r < 4 { r } else { rows as u32 - 8 + r }
+            })
+            .collect();
+        let grad: Vec<f32> = (0..n * dim)
+            .map(|_| rng.finite().clamp(-8.0, 8.0))
+            .collect();
+        let what = format!("scatter-add {} {rows}x{dim}", T::name());
+        let want = scattered(Kernels::portable(), data, dim, &idx, &grad, 0.5);
+        for k in kernels() {
+            let got = scattered(k, data, dim, &idx, &grad, 0.5);
+            assert_same(&what, k.isa(), &got, &want);
+        }
+    }
+    check::<f32>(1000, 100, 21);
+    check::<f32>(400, 1000, 22);
+    check::<f16>(700, 300, 23);
+    check::<bf16>(1000, 257, 24);
+}
+
 /// Gathers into f32 that spill whole vectors past a row (`decode_spill`:
 /// rows of f16 and bf16 narrower than four vectors) give every row its own
 /// values and write nothing past the output: the output is a prefix of a

@@ -67,8 +67,9 @@ pub(crate) unsafe fn row_at<I: Index>(idx: &[I], i: usize) -> usize {
 /// Prefetches every cache line of a row of `bytes` bytes starting at `p`.
 ///
 /// # Safety
-/// `p` is the start of a row inside the table and `bytes > 0` is its size,
-/// so every address formed stays inside that row; the trampoline's ISA is present.
+/// `p` is the start of a row inside the table and `bytes > 0` is at most
+/// its size, so every address formed stays inside that row; the
+/// trampoline's ISA is present.
 #[inline(always)]
 pub(crate) unsafe fn prefetch_row<V: Vector>(p: *const u8, bytes: usize) {
     let mut off = 0;
