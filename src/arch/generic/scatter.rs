@@ -170,25 +170,25 @@ unsafe fn scatter_add_dim<V: Vector, T: Element, I: Index, const D: usize>(
     // SAFETY: the trampoline guarantees the ISA.
     let s = unsafe { V::splat(scale) };
     let base = t.cast_const().cast::<u8>();
-    // On SSE2, rows of 256 bytes or more from tables of 384 KB or more
-    // (three quarters of this L2; below the 4 MB of the prefetch above)
-    // prefetch the next row's first KB: the line prefetcher follows a row
-    // once it has started, but not into the next random row. Zen 3,
-    // `SWEEP_US=1 report -- sweep scatter-add`, three interleaved runs of
-    // each build, the fastest, new time over old: f32 0.89 at dim 128,
+    // On SSE2, rows of 256 bytes or more from tables of 256 KB or more
+    // (half this L2; below the 4 MB of the prefetch above) prefetch the
+    // next row's first KB: the line prefetcher follows a row once it has
+    // started, but not into the next random row. Zen 3, `SWEEP_US=1 report
+    // -- sweep scatter-add`, three or four interleaved runs of each build,
+    // the fastest, new time over old: f32 0.93 at dim 96, 0.89 at 128,
     // 0.98 at 256, 0.90 at 384, 0.93 at 512, 0.99 at 768, 0.97 at 1024
     // (SSE2 had tied the naive loop there, 0.93–1.03×: the same
-    // instructions as its own loop); bf16 0.96–0.98 at 200–384; f16 (bound
-    // by its software conversions) 0.97–1.00. From 256 KB, f32 at dim 65
-    // (a 260 KB table) took 1.07×. The whole next row, two rows ahead,
-    // gained as much at 96–384 but cost 1.06–1.11× at 768–1024; the 8 KB
-    // distance of the large tables, no gain.
+    // instructions as its own loop), 0.97–1.02 at 64–65; bf16 0.96–0.98 at
+    // 200–384; f16 (bound by its software conversions) 0.97–1.00. The
+    // whole next row, two rows ahead, gained as much at 96–384 but cost
+    // 1.06–1.11× at 768–1024; the 8 KB distance of the large tables, no
+    // gain.
     if cfg!(target_arch = "x86_64")
         && V::LANES == 4
         && !V::FMA
         && !prefetch
         && row_bytes >= 256
-        && core::mem::size_of_val(table) >= 384 << 10
+        && core::mem::size_of_val(table) >= 256 << 10
     {
         let head = row_bytes.min(1024);
         let n = idx.len();
