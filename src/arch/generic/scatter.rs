@@ -170,15 +170,18 @@ unsafe fn scatter_add_dim<V: Vector, T: Element, I: Index, const D: usize>(
     // SAFETY: the trampoline guarantees the ISA.
     let s = unsafe { V::splat(scale) };
     let base = t.cast_const().cast::<u8>();
-    // On SSE2, rows of 256 bytes or more from tables of 256 KB or more
-    // (half this L2; below the 4 MB of the prefetch above) prefetch the
+    // On SSE2, rows of 256 bytes or more from tables of 200 KB or more
+    // (the sweep's f32 tables from dim 64 on; below the 4 MB of the
+    // prefetch above) prefetch the
     // next row's first KB: the line prefetcher follows a row once it has
     // started, but not into the next random row. Zen 3, `SWEEP_US=1 report
     // -- sweep scatter-add`, three or four interleaved runs of each build,
     // the fastest, new time over old: f32 0.93 at dim 96, 0.89 at 128,
     // 0.98 at 256, 0.90 at 384, 0.93 at 512, 0.99 at 768, 0.97 at 1024
     // (SSE2 had tied the naive loop there, 0.93–1.03×: the same
-    // instructions as its own loop), 0.97–1.02 at 64–65; bf16 0.96–0.98 at
+    // instructions as its own loop), 0.98–0.99 at 64–65 (the sweep's last
+    // SSE2 shortfall, dim 65 at 0.93–0.98× the naive loop, went with
+    // it: 0 in three runs of the sweep after); bf16 0.96–0.98 at
     // 200–384; f16 (bound by its software conversions) 0.97–1.00. The
     // whole next row, two rows ahead, gained as much at 96–384 but cost
     // 1.06–1.11× at 768–1024; the 8 KB distance of the large tables, no
@@ -188,7 +191,7 @@ unsafe fn scatter_add_dim<V: Vector, T: Element, I: Index, const D: usize>(
         && !V::FMA
         && !prefetch
         && row_bytes >= 256
-        && core::mem::size_of_val(table) >= 256 << 10
+        && core::mem::size_of_val(table) >= 200 << 10
     {
         let head = row_bytes.min(1024);
         let n = idx.len();
