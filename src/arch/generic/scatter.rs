@@ -295,6 +295,19 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     {
         return portable::scatter_add(table, dim, idx, grad, scale);
     }
+    // On wasm32, f16 rows of one column (`NAME` "f16", the 3-letter
+    // 2-byte element) take the portable loop: the wasm sweep under Node,
+    // four runs, × the naive loop: simd128's one-column arm 0.76–0.89
+    // (1.50 in a run where every case ran faster), the portable loop
+    // 1.12–1.18 (1.98). bf16 rows of one column run at 1.7–2.6 through
+    // the arm, against 0.9–1.3.
+    if cfg!(target_arch = "wasm32")
+        && core::mem::size_of::<T>() == 2
+        && T::NAME.len() == 3
+        && dim == 1
+    {
+        return portable::scatter_add(table, dim, idx, grad, scale);
+    }
     // SAFETY: the module's contract; `D` equals `dim` in each fixed arm.
     unsafe {
         // Dims 1–3 get constant-size arms too (scalar, unrolled): the
