@@ -131,7 +131,7 @@ impl<'a, F: Format> Table<'a, F> {
     /// `f32`, 2 for `f16`/`bf16`, 1 for the quantized formats). Memory
     /// maps and `Vec<f32>` are; `include_bytes!` and a `Vec<u8>` are not
     /// guaranteed to be. For a table in a `static` (or in flash), wrap the
-    /// bytes in [`Aligned`](crate::Aligned):
+    /// bytes in [`Aligned`]:
     ///
     /// ```
     /// use embedding_kernels::{Aligned, Table, gather};
