@@ -158,6 +158,24 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         17..32 => unsafe { copy_rows_overlapping::<V, I, 16>(src, idx, dst, row_bytes, true, prefetch) },
         // SAFETY: as above.
         33..64 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, true, prefetch) },
+        // On wasm32, rows of 240–383 bytes that are not a multiple of 4
+        // (f16 and bf16 rows of an odd dim from 121 up) take one `memcpy`
+        // a row (`memory.copy`) as well: under Node (`node --no-liftoff`,
+        // `SWEEP_US=1 SWEEP_DIMS=… report -- sweep "gather f16->f16"`,
+        // three interleaved runs of each build, the fastest, new time over
+        // old, two A/Bs on Zen 3) 0.90 at dim 121, 0.91–0.93 at 127,
+        // 0.85–0.86 at 129, 0.87 at 131, 0.91 at 161, 0.77–0.79 at 191
+        // (the chunks had run 0.84–0.90x portable's `memcpy` there); at
+        // 99–119 (198–238 bytes) it ties the chunks (0.98–1.36 across
+        // runs), and rows that are a multiple of 4 bytes (f32 63 and 65,
+        // f16 126 and 130) run faster through the chunks.
+        _ if cfg!(target_arch = "wasm32")
+            && (240..384).contains(&row_bytes)
+            && row_bytes % 4 != 0
+            && !prefetch =>
+        {
+            crate::arch::portable::gather_copy(table, stride, idx, out)
+        }
         // SAFETY: the module's contract; `n > C`, as the loop needs.
         65..384 => unsafe { copy_rows_overlapping::<V, I, 32>(src, idx, dst, row_bytes, false, prefetch) },
         // Long rows of other sizes: the slice loop, one `memcpy` a row.
