@@ -40,6 +40,19 @@ pub(crate) mod codec {
         /// format's row length in units, `j < dim`).
         fn value(row: &[Self::Unit], j: usize) -> f32;
 
+        /// Calls `f(y, x)` for each `y` of `out` (`out.len() <= dim`) with
+        /// `x` the value of its column: the portable path's row loop. The
+        /// float formats zip the row instead, a loop the compiler
+        /// vectorises where the target has vectors; through
+        /// [`Codec::value`]'s checked read it stayed scalar (see
+        /// `portable::bags`).
+        #[inline(always)]
+        fn each_value(row: &[Self::Unit], out: &mut [f32], mut f: impl FnMut(&mut f32, f32)) {
+            for (j, y) in out.iter_mut().enumerate() {
+                f(y, Self::value(row, j));
+            }
+        }
+
         /// Prepares the row at `p` for reads.
         ///
         /// # Safety

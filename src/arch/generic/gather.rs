@@ -171,7 +171,7 @@ pub(crate) unsafe fn copy<V: Vector, T: Copy, I: Index>(
         // f16 126 and 130) run faster through the chunks.
         _ if cfg!(target_arch = "wasm32")
             && (240..384).contains(&row_bytes)
-            && row_bytes % 4 != 0
+            && !row_bytes.is_multiple_of(4)
             && !prefetch =>
         {
             crate::arch::portable::gather_copy(table, stride, idx, out)
