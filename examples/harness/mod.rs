@@ -250,8 +250,18 @@ fn rounds_of<N>(variants: &mut [Named<'_, N>], rounds: usize, round_secs: f64) -
         reps.push(((round_secs / one) as usize).clamp(1, 100_000));
     }
     let mut times = vec![Vec::new(); variants.len()];
+    // Each round takes the variants in a new order (a Fisher–Yates shuffle,
+    // the same in every run): a disturbance that recurs with the rounds'
+    // period would otherwise fall on the same variant in every round, and
+    // its fastest round would not escape it.
+    let mut order: Vec<usize> = (0..variants.len()).collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..rounds {
-        for (k, (_, f)) in variants.iter_mut().enumerate() {
+        for i in (1..order.len()).rev() {
+            order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+        }
+        for &k in &order {
+            let f = &mut variants[k].1;
             let t = Instant::now();
             for _ in 0..reps[k] {
                 f();
