@@ -65,8 +65,9 @@ impl Kernels {
     /// use it: a call may run on a narrower path of the same CPU where that
     /// measured faster for its kernel, format and row width (same-type
     /// gathers, f32 scatter-add outside dims 9–15, and the row lengths
-    /// each format names, run on AVX2 on an AVX-512 CPU).
-    /// `Kernels::new(Isa::Avx512)` keeps the AVX-512 path throughout.
+    /// each format names, run on AVX2 on an AVX-512 CPU; f32 Sum, Mean and
+    /// weighted Sum bags of one column run on SSE2 where AVX2 is the best
+    /// path). `Kernels::new(isa)` keeps its path throughout.
     #[inline]
     pub fn best() -> Self {
         Kernels {
@@ -135,11 +136,27 @@ impl Kernels {
 
     /// The path for reading rows of `dim` of format `T` (gathers that
     /// convert, bags): on [`Kernels::best`], AVX2 rather than AVX-512 where
-    /// the format's codec measured AVX2 ahead at that dim.
+    /// the format's codec measured AVX2 ahead at that dim; and SSE2 rather
+    /// than AVX2 for f32 Sum, Mean and weighted Sum bags of one column.
+    /// Evidence for the last (Zen 3, the sweep, `report -- sweep bags`):
+    /// over 17 runs AVX2 ran at 0.57–0.92× SSE2's speed there (median
+    /// 0.90 Sum, 0.93 Mean and weighted Sum), and `dispatched` fell below
+    /// 0.9× the fastest path in some; with the rule, `dispatched` takes
+    /// 0.89–0.90 of its time (`SWEEP_US=1`, four interleaved runs of each
+    /// build, the fastest). Max keeps AVX2 (1.29–1.44× SSE2 there), and
+    /// from 2 columns up the two tie (medians 0.94–1.07).
     #[inline]
     fn for_reads_of<T: Format>(&self, dim: usize, bags: Option<Pooling>) -> Kernels {
         let isa = match self.isa {
             Isa::Avx512 if self.by_width && T::avx2_rows(dim, bags) => Isa::Avx2,
+            Isa::Avx2
+                if self.by_width
+                    && dim == 1
+                    && T::NAME == "f32"
+                    && matches!(bags, Some(p) if p != Pooling::Max) =>
+            {
+                Isa::Sse2
+            }
             isa => isa,
         };
         Kernels { isa, ..*self }
