@@ -694,6 +694,70 @@ fn check_large<T: TestElement + GatherInto<f32>>(rows: usize, dim: usize, n: usi
     data.clear();
 }
 
+/// `Kernels::best()` (what the free functions use) may send a call to a
+/// narrower path by kernel, format and row width. Its results are the
+/// portable path's, bit for bit, at the widths its rules name (1: f32
+/// Sum/Mean/weighted bags on SSE2 where AVX2 is the best path; 4 and 8:
+/// f16 gathers on AVX2 under AVX-512; 9–15, 16–39, 49: f32 scatter-add and
+/// bags between AVX-512 and AVX2) and at their neighbours.
+#[test]
+fn best_takes_its_row_width_rules() {
+    fn check<T: TestElement + GatherInto<f32>>(rng: &mut TestRng, dim: usize) {
+        let rows = 9;
+        let data: Vec<T> = fill(rng, rows * dim, false);
+        let table = Table::new(&data, dim).unwrap();
+        let idx: Vec<u32> = (0..23).map(|_| rng.below(rows) as u32).collect();
+        let offsets = [0u32, 1, 1, 7, 23];
+        let weights: Vec<f32> = (0..idx.len())
+            .map(|_| rng.finite().clamp(-4.0, 4.0))
+            .collect();
+        let grad: Vec<f32> = (0..idx.len() * dim).map(|_| rng.finite()).collect();
+        let what = format!("Kernels::best, {} dim {dim}", T::name());
+        let (best, portable) = (Kernels::best(), Kernels::portable());
+
+        let gathered = |k: Kernels| {
+            let mut out = vec![0.0f32; idx.len() * dim];
+            k.gather(table, &idx, &mut out).unwrap();
+            out
+        };
+        assert_same(&what, best.isa(), &gathered(best), &gathered(portable));
+        for pooling in POOLINGS {
+            for weighted in [false, true] {
+                if weighted && pooling == Pooling::Max {
+                    continue; // weights with Max are an error
+                }
+                let bags = Bags::new(&idx[..], &offsets[..]);
+                let bags = if weighted {
+                    bags.with_weights(&weights)
+                } else {
+                    bags
+                };
+                let pooled = |k: Kernels| {
+                    let mut out = vec![0.0f32; (offsets.len() - 1) * dim];
+                    k.gather_bags(table, bags, pooling, &mut out).unwrap();
+                    out
+                };
+                let what = format!("{what}, {pooling:?} bags, weighted {weighted}");
+                assert_same(&what, best.isa(), &pooled(best), &pooled(portable));
+            }
+        }
+        let got = scattered(best, &data, dim, &idx, &grad, 0.5);
+        let want = scattered(portable, &data, dim, &idx, &grad, 0.5);
+        assert_same(&format!("{what}, scatter-add"), best.isa(), &got, &want);
+    }
+    let mut rng = TestRng(0xb357);
+    let dims: &[usize] = if cfg!(miri) {
+        &[1, 2, 9, 17]
+    } else {
+        &[1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 33, 39, 40, 48, 49, 65]
+    };
+    for &dim in dims {
+        check::<f32>(&mut rng, dim);
+        check::<f16>(&mut rng, dim);
+        check::<bf16>(&mut rng, dim);
+    }
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "4 MiB tables are too slow under Miri")]
 fn large_tables_take_the_prefetch_path() {

@@ -90,10 +90,12 @@ macro_rules! float_format {
             #[inline(always)]
             fn each_value(row: &[$t], out: &mut [f32], mut f: impl FnMut(&mut f32, f32)) {
                 // A row is `dim` elements (validated), as long as `out`.
-                // Rows under 4 columns skip the vector loop's set-up: the
-                // portable f16 gather (which took this loop then) at dim 1
-                // took 1.49x the time through it (Zen 3, software
-                // conversions), 1.09x without.
+                // Rows under 4 columns skip the vector loop's set-up:
+                // without this branch the portable f32 bags at dims 1–3
+                // took 1.04–1.14x the time (Zen 3, `SWEEP_US=1 report --
+                // sweep bags`, four interleaved runs of each build), and
+                // the portable f16 gather (which took this loop for a
+                // while) 1.49x at dim 1.
                 if out.len() < 4 {
                     for (y, x) in out.iter_mut().zip(row) {
                         f(y, x.to_f32());
