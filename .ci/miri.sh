@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Miri CI for embedding-kernels: the whole test suite under Miri with the
 # x86_64 target features of every path enabled (AVX-512 F/BW/VL, AVX2, FMA,
-# F16C), so that Miri interprets all four x86_64 paths: every test runs
-# every path the build has (portable, SSE2, AVX2 and AVX-512), not only the
+# F16C), so that Miri interprets all five x86_64 paths: every test runs
+# every path the build has (portable, SSE2, AVX2, AVX-512 and its 256-bit
+# form), not only the
 # dispatched one. The doc tests run once more at the default features
 # (portable + SSE2), as a user's build compiles them.
 #
@@ -91,10 +92,10 @@ step "build under Miri (every x86_64 path; the doc tests at the default features
 clean=(env -u MIRIFLAGS -u PROPTEST_CASES -u EMBEDDING_KERNELS_REQUIRE)
 "${clean[@]}" cargo "+$TC" miri test --no-run "${ALL[@]}" --lib --tests
 step "Miri runs: lane 1 | lane 2 then the doc tests"
-run lane1 sse2,avx2,avx512 "${ALL[@]}" "${LANE1[@]}" &
+run lane1 sse2,avx2,avx512,avx512ymm "${ALL[@]}" "${LANE1[@]}" &
 lane1=$!
 {
-    run lane2 sse2,avx2,avx512 "${ALL[@]}" "${LANE2[@]}"
+    run lane2 sse2,avx2,avx512,avx512ymm "${ALL[@]}" "${LANE2[@]}"
     run doc sse2 --doc
 } &
 lane2=$!

@@ -67,7 +67,11 @@ impl Kernels {
     /// gathers, f32 scatter-add outside dims 9–15, and the row lengths
     /// each format names, run on AVX2 on an AVX-512 CPU; f32 Sum, Mean and
     /// weighted Sum bags of one column run on SSE2 where AVX2 is the best
-    /// path). `Kernels::new(isa)` keeps its path throughout.
+    /// path). On Intel CPUs with AVX-512, most calls run on AVX-512's
+    /// 256-bit form ([`Isa::Avx512Ymm`]), which measured ahead of both
+    /// AVX2 and 512-bit AVX-512 there; the exceptions are measured per
+    /// kernel, format and width (the README's performance section lists
+    /// them). `Kernels::new(isa)` keeps its path throughout.
     #[inline]
     pub fn best() -> Self {
         Kernels {
@@ -106,10 +110,25 @@ impl Kernels {
     /// the build after that change, the AVX2 trampoline still ran dims
     /// 5–7 in 0.77–0.84 of the AVX-512 one's time (the same rows,
     /// compiled in each), so the rule stays.
+    ///
+    /// On Intel CPUs f16 and bf16 tables take AVX-512's 256-bit form but
+    /// where 512 bits measured ahead (`report -- sweep scatter`, Intel
+    /// Xeon with AVX-512 FP16, two runs): f16 at dims 9–15 (the 256-bit
+    /// form 0.69–0.80× the 512-bit speed) and bf16 from dim 16 (0.59–0.85×).
+    /// Elsewhere 512 bits ran at 0.81–0.84× the 256-bit form (bf16 dims
+    /// 8–15) and 0.83–0.85× (f16 dims 24, 384–1024). f32 tables keep the
+    /// rule above: every x86 path ties there within 2%.
     #[inline]
-    fn for_rows_of<T>(&self, dim: usize) -> Kernels {
+    fn for_rows_of<T: Format>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
         let isa = match self.isa {
+            Isa::Avx512 if self.by_width && !f32_table && arch::prefers_ymm() => {
+                let zmm = match T::NAME {
+                    "f16" => (9..16).contains(&dim),
+                    _ => dim >= 16,
+                };
+                if zmm { Isa::Avx512 } else { Isa::Avx512Ymm }
+            }
             Isa::Avx512 if self.by_width && f32_table && !(9..16).contains(&dim) => Isa::Avx2,
             isa => isa,
         };
@@ -125,9 +144,26 @@ impl Kernels {
     /// that splits, against two 32-byte loads of which one splits), and no
     /// dim was faster on AVX-512. From a 64-byte-aligned table the two tie
     /// (`report experiment`: dim 16, AVX-512 104.8 vs AVX2 103.8 GB/s).
+    ///
+    /// On Intel CPUs (`report -- sweep`, Intel Xeon with AVX-512 FP16, two
+    /// runs): rows of 4 and 8 bytes (f32 dims 1–2, f16 dims 2 and 4) copy
+    /// at 1.40–1.58× AVX2's speed on AVX-512's 256-bit form, which they
+    /// take; 2-byte rows at 0.45–0.48× (AVX2 keeps them). Rows of 65 to 108
+    /// bytes from a table in cache take the portable path, one `memcpy` a
+    /// row (glibc's, overlapping 32-byte moves), which ran at 1.07–1.25×
+    /// the chunk copies of every SIMD path at f32 dims 17–23, 25–27 and f16
+    /// dim 33 (0.98–0.99× at 96 bytes, 0.88–0.95× from 112 bytes, which
+    /// keep the chunks).
     #[inline]
-    fn for_copies(&self) -> Kernels {
+    fn for_copies(&self, row_bytes: usize, table_bytes: usize) -> Kernels {
         let isa = match self.isa {
+            Isa::Avx512 if self.by_width && arch::prefers_ymm() => match row_bytes {
+                4 | 8 => Isa::Avx512Ymm,
+                65..=108 if table_bytes < crate::arch::generic::PREFETCH_MIN_TABLE_BYTES => {
+                    Isa::Portable
+                }
+                _ => Isa::Avx2,
+            },
             Isa::Avx512 if self.by_width => Isa::Avx2,
             isa => isa,
         };
@@ -146,8 +182,16 @@ impl Kernels {
     /// build, the fastest). Max keeps AVX2 (1.29–1.44× SSE2 there), and
     /// from 2 columns up the two tie (medians 0.94–1.07).
     #[inline]
-    fn for_reads_of<T: Format>(&self, dim: usize, bags: Option<Pooling>) -> Kernels {
+    fn for_reads_of<T: Format>(
+        &self,
+        dim: usize,
+        bags: Option<Pooling>,
+        weighted: bool,
+    ) -> Kernels {
         let isa = match self.isa {
+            Isa::Avx512 if self.by_width && arch::prefers_ymm() => {
+                intel_reads::<T>(dim, bags, weighted)
+            }
             Isa::Avx512 if self.by_width && T::avx2_rows(dim, bags) => Isa::Avx2,
             Isa::Avx2
                 if self.by_width
@@ -162,7 +206,8 @@ impl Kernels {
         Kernels { isa, ..*self }
     }
 
-    /// The ISA these kernels run on.
+    /// The ISA these kernels run on (for [`Kernels::best`], the widest;
+    /// a call may run on a narrower one, as `best` says).
     #[inline]
     pub fn isa(&self) -> Isa {
         self.isa
@@ -207,9 +252,12 @@ impl Kernels {
         validate::output(out.len(), validate::product(indices.len(), dim))?;
         self.in_range(indices, table.rows())?;
         let k = if <T as gather_into::Sealed<O>>::COPY {
-            self.for_copies()
+            self.for_copies(
+                table.stride() * core::mem::size_of::<T>(),
+                core::mem::size_of_val(table.as_slice()),
+            )
         } else {
-            self.for_reads_of::<T>(dim, None)
+            self.for_reads_of::<T>(dim, None, false)
         };
         k.run(Gather::<T, O, I> {
             table: table.as_slice(),
@@ -236,7 +284,7 @@ impl Kernels {
         let dim = table.dim();
         validate::bags(&bags, pooling, dim, out.len())?;
         self.in_range(bags.indices(), table.rows())?;
-        self.for_reads_of::<T>(dim, Some(pooling))
+        self.for_reads_of::<T>(dim, Some(pooling), bags.weights().is_some())
             .run(BagsJob::<T, I, O> {
                 table: table.as_slice(),
                 stride: table.stride(),
@@ -295,5 +343,58 @@ impl Kernels {
         validate::conversion(src.len(), dst.len())?;
         self.run(FromF32 { src, dst });
         Ok(())
+    }
+}
+
+/// The path of a read (a gather that converts, `bags` `None`, or a bag of
+/// that pooling) of rows of `dim` of format `T` on an Intel CPU with
+/// AVX-512: AVX-512 at 256 bits unless the measurements below say
+/// otherwise.
+///
+/// Evidence (the sweep, `report -- sweep`, Intel Xeon with AVX-512 FP16
+/// and AMX, each path × the naive loop, ratios within one run): AVX-512
+/// at 512 bits ran gathers into f32 at 0.65–0.89× AVX2 (f16 at dims 16–1024,
+/// bf16 at 2–7, 16, 32, 64, 127–1000; row-wise 8-bit at 22–1024 and q8_0 at
+/// 96–1024 0.77–0.87×), and the 256-bit form at 0.97–1.0× the fastest path
+/// at almost every dim, keeping AVX-512's masked tails (f16 dims 9–15:
+/// 1.33–1.43× AVX2). The exceptions, where another path led by more than
+/// 10%:
+/// - bags: the 512-bit bag loops ran at speeds that moved with the build
+///   (three builds differing only in this dispatch code, the same bag code:
+///   Max at dim 64 4.20× naive in one, 2.66× in another; AVX2 and the
+///   256-bit form moved within 10%), so each rule takes the path whose
+///   worst ratio to the fastest over the three builds was highest:
+///   weighted Sum of rows a multiple of 8 wide from 64 columns, 512 bits
+///   (worst 0.85, against 0.63–0.70 for 256 bits); unweighted Sum at dims
+///   16 and 48, 512 bits (worst 0.95–1.0, against 0.68–0.87); everything
+///   else, Max and Mean included, 256 bits;
+/// - row-wise 8-bit bags of rows a multiple of 8 wide from 32 columns, and
+///   of any width from 129: 512 bits (256 bits 0.67–0.81×);
+/// - row-wise 4- and 2-bit rows from 15 columns: 512 bits (256 bits at
+///   0.68–0.85× it from dim 31 up, measured on 4-bit gathers), but dim 24
+///   (512 bits 0.77–0.79× there);
+/// - bf16 gathers at dims 2–7: AVX2 (256-bit AVX-512 0.76–0.86×), and
+///   at dims 17–26 but 24: 512 bits (256 bits 0.83–0.90×; from 27 up
+///   256 bits led, 512 bits 0.82–0.88× at 30–31);
+/// - f16 gathers of one column: AVX2.
+fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> Isa {
+    let zmm = match (T::NAME, bags) {
+        ("rowwise4" | "rowwise2", _) => dim >= 15 && dim != 24,
+        ("rowwise8", Some(_)) => (dim >= 32 && dim.is_multiple_of(8)) || dim >= 129,
+        ("f32" | "f16" | "bf16", Some(p)) => {
+            (weighted && dim >= 64 && dim.is_multiple_of(8))
+                || (p == Pooling::Sum && !weighted && matches!(dim, 16 | 48))
+        }
+        ("bf16", None) => (17..27).contains(&dim) && dim != 24,
+        _ => false,
+    };
+    let avx2 = bags.is_none()
+        && ((T::NAME == "bf16" && (2..8).contains(&dim)) || (T::NAME == "f16" && dim == 1));
+    if zmm {
+        Isa::Avx512
+    } else if avx2 {
+        Isa::Avx2
+    } else {
+        Isa::Avx512Ymm
     }
 }

@@ -58,6 +58,7 @@ fn cpu_features_and_available_paths_agree() {
             ))
         };
         assert_eq!(Isa::Avx512.is_available(), avx512);
+        assert_eq!(Isa::Avx512Ymm.is_available(), avx512);
         assert_eq!(Isa::best() == Isa::Avx512, avx512);
     }
     #[cfg(target_arch = "aarch64")]

@@ -699,7 +699,10 @@ fn check_large<T: TestElement + GatherInto<f32>>(rows: usize, dim: usize, n: usi
 /// portable path's, bit for bit, at the widths its rules name (1: f32
 /// Sum/Mean/weighted bags on SSE2 where AVX2 is the best path; 4 and 8:
 /// f16 gathers on AVX2 under AVX-512; 9–15, 16–39, 49: f32 scatter-add and
-/// bags between AVX-512 and AVX2) and at their neighbours.
+/// bags between AVX-512 and AVX2; on Intel CPUs, 1–2 and 17–27 f32 copies
+/// on AVX-512's 256-bit form and the portable path, 2–7 and 17–26 bf16
+/// gathers, 9–16 f16 and bf16 scatter-add, 16, 48 and 64–96 bags between
+/// the two AVX-512 widths) and at their neighbours.
 #[test]
 fn best_takes_its_row_width_rules() {
     fn check<T: TestElement + GatherInto<f32>>(rng: &mut TestRng, dim: usize) {
@@ -749,7 +752,9 @@ fn best_takes_its_row_width_rules() {
     let dims: &[usize] = if cfg!(miri) {
         &[1, 2, 9, 17]
     } else {
-        &[1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 33, 39, 40, 48, 49, 65]
+        &[
+            1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 26, 27, 28, 33, 39, 40, 48, 49, 64, 65, 96,
+        ]
     };
     for &dim in dims {
         check::<f32>(&mut rng, dim);

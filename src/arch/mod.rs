@@ -136,6 +136,10 @@ pub(crate) unsafe fn run<J: Job>(isa: Isa, job: J) -> J::Output {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the caller guarantees AVX-512 F/BW/VL and the job's inputs.
         Isa::Avx512 => unsafe { x86_64::avx512::run(job) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the caller guarantees AVX-512 F/BW/VL (the same CPU
+        // requirement as `Isa::Avx512`) and the job's inputs.
+        Isa::Avx512Ymm => unsafe { x86_64::avx512::run_ymm(job) },
         #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
         // SAFETY: the caller guarantees NEON and the job's inputs.
         Isa::Neon => unsafe { aarch64::neon::run(job) },
@@ -163,6 +167,13 @@ pub enum Isa {
     /// where the value itself is fused (row-wise 8-bit tables); elsewhere
     /// products and sums round separately.
     Avx2,
+    /// x86_64 AVX-512 F, BW and VL at 256 bits (8 lanes in YMM registers,
+    /// masked tails): AVX-512's instructions without the 512-bit width,
+    /// which on Intel cores lowers the clock and splits a cache line on
+    /// every unaligned access. Available wherever [`Isa::Avx512`] is;
+    /// [`Kernels::best`](crate::Kernels::best) runs it on Intel CPUs,
+    /// where the sweep measured it ahead.
+    Avx512Ymm,
     /// x86_64 AVX-512 F, BW and VL (16 lanes, masked tails).
     Avx512,
     /// aarch64 NEON (4 lanes; f16 by FCVTL/FCVTN, plain Armv8.0).
@@ -173,10 +184,11 @@ pub enum Isa {
 
 impl Isa {
     /// Every ISA the crate knows, slowest first.
-    pub const ALL: [Isa; 6] = [
+    pub const ALL: [Isa; 7] = [
         Isa::Portable,
         Isa::Sse2,
         Isa::Avx2,
+        Isa::Avx512Ymm,
         Isa::Avx512,
         Isa::Neon,
         Isa::Simd128,
@@ -189,6 +201,7 @@ impl Isa {
             Isa::Portable => "portable",
             Isa::Sse2 => "sse2",
             Isa::Avx2 => "avx2",
+            Isa::Avx512Ymm => "avx512ymm",
             Isa::Avx512 => "avx512",
             Isa::Neon => "neon",
             Isa::Simd128 => "simd128",
@@ -204,6 +217,7 @@ impl Isa {
             Isa::Sse2 => 1,
             Isa::Avx2 => 2,
             Isa::Avx512 => 3,
+            Isa::Avx512Ymm => 6,
             Isa::Neon => 4,
             Isa::Simd128 => 5,
         }
@@ -217,6 +231,7 @@ impl Isa {
             1 => Isa::Sse2,
             2 => Isa::Avx2,
             3 => Isa::Avx512,
+            6 => Isa::Avx512Ymm,
             4 => Isa::Neon,
             5 => Isa::Simd128,
             _ => return None,
@@ -234,6 +249,8 @@ impl Isa {
             Isa::Avx2 => x86_64::avx2_available(),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => x86_64::avx512_available(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Ymm => x86_64::avx512_available(),
             #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
             Isa::Neon => true,
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -300,6 +317,20 @@ fn cached_best() -> Isa {
 }
 
 /// One bit per path that has run a kernel (bit `Isa::code`).
+/// Whether `Kernels::best` prefers AVX-512's 256-bit form on this CPU (an
+/// Intel x86_64 CPU; see `x86_64::intel`).
+#[inline]
+pub(crate) fn prefers_ymm() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86_64::intel()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 static USED: AtomicU8 = AtomicU8::new(0);
 
 /// Records that `isa` ran a kernel. A load first, so that steady-state calls

@@ -29,6 +29,11 @@ pub trait Vector: Copy {
     /// a row's last few columns: SSE2's vector and AVX2's half. AVX-512's
     /// masked forms are `generic::partial_loads`.
     const REGISTER_PARTIAL: bool = false;
+    /// Whether the partial loads and stores are masked instructions (a
+    /// masked-off lane is never touched), cheap enough for a row's tail in
+    /// one vector: the AVX-512 path's vectors, 16 lanes (ZMM) or 8 (YMM,
+    /// AVX-512VL). See `generic::partial_loads`.
+    const MASKED: bool = false;
 
     /// All lanes `x`.
     unsafe fn splat(x: f32) -> Self;

@@ -517,7 +517,7 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
     // SAFETY: the caller's contract; every block below stays within `dim`.
     unsafe {
         if C::ANY_COLUMN
-            && !super::partial_loads::<Top>()
+            && !super::masked_bag_tails::<Top>()
             && dim >= l
             && (V::FMA || !C::FMA_VALUES)
             && !(dim - j).is_multiple_of(l)
@@ -560,7 +560,7 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         if j == dim {
             return;
         }
-        let cheap_partial = super::partial_loads::<Top>() || C::PARTIAL_TAIL;
+        let cheap_partial = super::masked_bag_tails::<Top>() || C::PARTIAL_TAIL;
         let r = dim - j;
         // Each pass reads the whole bag again: where a partial vector is
         // cheap, narrower whole vectors pay only when they finish the row
@@ -582,7 +582,7 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // Sum there took 0.69 of the scalar columns' time (Zen 3,
         // `SWEEP_US=1 report -- sweep rowwise8`, three interleaved runs of
         // each build; 1.07× the naive loop before), with 2 columns 1.00–1.08.
-        let masked = super::partial_loads::<Top>() && !C::PARTIAL_TAIL;
+        let masked = super::masked_bag_tails::<Top>() && !C::PARTIAL_TAIL;
         if (masked && r == 1 && !bag.max)
             || (Top::LANES == 4 && dim == 1)
             || (C::FMA_VALUES && !Top::FMA && dim < l && !(V::REGISTER_PARTIAL && dim == 3))

@@ -146,7 +146,8 @@ pub(crate) use with_fixed_dim;
 /// Whether a row's last `n < LANES` columns go through one partial vector
 /// (`load_partial`/`store_partial`) rather than a scalar loop.
 ///
-/// Only AVX-512 (the one 16-lane path) has masked loads cheap enough: on
+/// Only AVX-512's vectors (16 lanes, or 8 in YMM with AVX-512VL) have
+/// masked loads cheap enough (`Vector::MASKED`): on
 /// the other paths a partial vector went through a stack buffer, and the
 /// sweep (`cargo run --release --example report -- sweep`, Zen 5, before
 /// this rule) measured those tails at 0.1–0.5× the naive loop (gather
@@ -160,7 +161,19 @@ pub(crate) use with_fixed_dim;
 /// `scatter::add_cols`).
 #[inline(always)]
 pub(crate) const fn partial_loads<V: Vector>() -> bool {
-    V::LANES >= 16
+    V::MASKED
+}
+
+/// Whether a bag's row tail goes through one masked vector
+/// ([`partial_loads`]): on the 16-lane vector only. AVX-512's 8-lane YMM
+/// vector takes AVX2's tails (whole vectors, one overlapping the row's end,
+/// and the half): with the masked tail, YMM bags ran at 0.79–0.89× AVX2 at
+/// dims 9–15 and 18–23 (Sum, Mean, Max, weighted Sum), and row-wise 8-bit
+/// Sum at 0.32–0.60× at dims 9–31 (Intel Xeon with AVX-512 FP16, `report
+/// -- sweep`).
+#[inline(always)]
+pub(crate) const fn masked_bag_tails<V: Vector>() -> bool {
+    V::MASKED && V::LANES >= 16
 }
 
 /// The index range check, `0 <= i < rows` for every index: the min/max fold

@@ -11,7 +11,7 @@ use super::sse2::V as S;
 
 /// Eight f32 lanes in an AVX register.
 #[derive(Clone, Copy)]
-pub(crate) struct V(__m256);
+pub(crate) struct V(pub(super) __m256);
 
 /// Narrows 8 f32 to bf16 bits in 32-bit lanes, as `half::bf16::from_f32`.
 #[inline(always)]

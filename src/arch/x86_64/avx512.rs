@@ -60,6 +60,7 @@ impl Vector for V {
     const LANES: usize = 16;
     type Half = super::avx2::V;
     const FMA: bool = true;
+    const MASKED: bool = true;
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -299,6 +300,249 @@ impl Vector for V {
             )
         }
     }
+}
+
+/// The mask of the first `n < 8` lanes.
+#[inline(always)]
+fn first8(n: usize) -> __mmask8 {
+    ((1u32 << n) - 1) as __mmask8
+}
+
+/// Eight f32 lanes in a YMM register, with AVX-512's instructions (VL):
+/// the path [`Isa::Avx512Ymm`](crate::Isa::Avx512Ymm). Whole vectors are
+/// AVX2's (the same instructions, EVEX- or VEX-encoded as the compiler
+/// picks); what AVX-512 adds at this width is masked loads and stores for
+/// row tails (`Vector::MASKED`, no buffer) and mask compares for bf16
+/// (no `vpblendvb`). 32-byte accesses split a cache line half as often
+/// as 64-byte ones, and on Intel cores 512-bit instructions lower the
+/// clock; LLVM tunes those cores for 256-bit vectors
+/// (`prefer-vector-width=256`) for the same reasons.
+#[derive(Clone, Copy)]
+pub(crate) struct Y(super::avx2::V);
+
+use super::avx2::V as A;
+
+/// Widens 8 bf16 (zero-extended in 32-bit lanes) to f32; NaN comes out
+/// quiet, as from `half::bf16::to_f32`.
+#[inline(always)]
+unsafe fn bf16_bits_to_f32_y(h: __m256i) -> __m256 {
+    // SAFETY: AVX-512F and VL are enabled by the caller's trampoline.
+    unsafe {
+        let x = _mm256_slli_epi32::<16>(h);
+        let abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fff_ffff));
+        let nan = _mm256_cmpgt_epi32_mask(abs, _mm256_set1_epi32(0x7f80_0000));
+        let x = _mm256_mask_or_epi32(x, nan, x, _mm256_set1_epi32(0x0040_0000));
+        _mm256_castsi256_ps(x)
+    }
+}
+
+/// Narrows 8 f32 to bf16 bits (as `half::bf16::from_f32`), packed into 8
+/// 16-bit lanes by `vpmovdw`.
+#[inline(always)]
+unsafe fn f32_to_bf16_y(v: __m256) -> __m128i {
+    // SAFETY: AVX-512F, BW and VL are enabled by the caller's trampoline.
+    unsafe {
+        let x = _mm256_castps_si256(v);
+        let abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fff_ffff));
+        let nan = _mm256_cmpgt_epi32_mask(abs, _mm256_set1_epi32(0x7f80_0000));
+        let lsb = _mm256_and_si256(_mm256_srli_epi32::<16>(x), _mm256_set1_epi32(1));
+        let rounded = _mm256_srli_epi32::<16>(_mm256_add_epi32(
+            _mm256_add_epi32(x, _mm256_set1_epi32(0x7fff)),
+            lsb,
+        ));
+        let quiet = _mm256_or_si256(_mm256_srli_epi32::<16>(x), _mm256_set1_epi32(0x40));
+        _mm256_cvtepi32_epi16(_mm256_mask_mov_epi32(rounded, nan, quiet))
+    }
+}
+
+// SAFETY (every method below): the `Vector` contract: AVX-512 F, BW and VL
+// (with AVX2, FMA and F16C, which AVX2's methods need) are enabled by the
+// trampoline's `#[target_feature]`, and the pointers are valid for the
+// lanes read or written (masked-off lanes are not accessed); all loads and
+// stores are unaligned forms.
+impl Vector for Y {
+    const LANES: usize = 8;
+    type Half = super::avx2::H;
+    const FMA: bool = true;
+    const MASKED: bool = true;
+    const MAX_NAN_LATER: bool = true;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::splat(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see above.
+        unsafe { self.0.store(p) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16(p: *const u16) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load_f16(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store_f16(self, p: *mut u16) {
+        // SAFETY: see above.
+        unsafe { self.0.store_f16(p) }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16(p: *const u16) -> Self {
+        // SAFETY: see above; 8 bf16 are 16 bytes.
+        unsafe {
+            Y(A(bf16_bits_to_f32_y(_mm256_cvtepu16_epi32(
+                _mm_loadu_si128(p.cast()),
+            ))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16(self, p: *mut u16) {
+        // SAFETY: see above; 8 bf16 are 16 bytes.
+        unsafe { _mm_storeu_si128(p.cast(), f32_to_bf16_y(self.0.0)) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.add(o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.mul(o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.div(o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_nan(self, x: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.max_nan(x.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max_or_keep(self, x: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.max_or_keep(x.0)) }
+    }
+    #[inline(always)]
+    unsafe fn or_nan(self, a: Self, b: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.or_nan(a.0, b.0)) }
+    }
+    #[inline(always)]
+    unsafe fn any_set(self) -> bool {
+        // SAFETY: see above.
+        unsafe { self.0.any_set() }
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const u8) {
+        // SAFETY: see above.
+        unsafe { A::prefetch(p) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(self.0.mul_add_exact(b.0, c.0)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_f16(h: u16) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::splat_f16(h)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load_u8_and(p, mask)) }
+    }
+    #[inline(always)]
+    unsafe fn load_i8(p: *const u8) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load_i8(p)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u4(p: *const u8) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load_u4(p)) }
+    }
+    #[inline(always)]
+    unsafe fn load_u2(p: *const u8) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A::load_u2(p)) }
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe { Y(A(_mm256_maskz_loadu_ps(first8(n), p))) }
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        // SAFETY: see above.
+        unsafe { _mm256_mask_storeu_ps(p, first8(n), self.0.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_f16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above; F16C widens exactly (NaNs made quiet).
+        unsafe {
+            Y(A(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(
+                first8(n),
+                p.cast(),
+            ))))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_f16_partial(self, p: *mut u16, n: usize) {
+        #[cfg(not(miri))]
+        // SAFETY: see above; immediate 0 is round to nearest even.
+        unsafe {
+            _mm_mask_storeu_epi16(
+                p.cast(),
+                first8(n),
+                _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0.0),
+            )
+        }
+        #[cfg(miri)]
+        // SAFETY: see above; `buf` holds all 8 lanes, `n` of them are stored.
+        unsafe {
+            let mut buf = [0u16; 8];
+            self.store_f16(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n)
+        }
+    }
+    #[inline(always)]
+    unsafe fn load_bf16_partial(p: *const u16, n: usize) -> Self {
+        // SAFETY: see above.
+        unsafe {
+            let h = _mm256_cvtepu16_epi32(_mm_maskz_loadu_epi16(first8(n), p.cast()));
+            Y(A(bf16_bits_to_f32_y(h)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_bf16_partial(self, p: *mut u16, n: usize) {
+        // SAFETY: see above.
+        unsafe { _mm_mask_storeu_epi16(p.cast(), first8(n), f32_to_bf16_y(self.0.0)) }
+    }
+}
+
+/// The trampoline of [`Isa::Avx512Ymm`](crate::Isa::Avx512Ymm): runs
+/// `job` with AVX-512 F, BW and VL (with AVX2, FMA and F16C) enabled, its
+/// body monomorphised for [`Y`].
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW and VL (with AVX2, FMA and F16C); the job's
+/// inputs were validated.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,f16c")]
+pub(crate) unsafe fn run_ymm<J: Job>(job: J) -> J::Output {
+    crate::arch::mark(crate::Isa::Avx512Ymm);
+    // SAFETY: the features are enabled (this function's contract), and the
+    // job's inputs were validated.
+    unsafe { job.simd::<Y>() }
 }
 
 /// The trampoline: runs `job` with AVX-512 F, BW and VL (with AVX2, FMA and F16C) enabled, its body

@@ -40,6 +40,37 @@ pub(crate) fn avx512_available() -> bool {
     detect!("avx512f", "avx512bw", "avx512vl", "avx2", "fma", "f16c")
 }
 
+/// Whether this is an Intel CPU (CPUID vendor `GenuineIntel`), asked once
+/// and cached: on Intel's AVX-512 cores [`Kernels::best`](crate::Kernels::best)
+/// prefers the 256-bit form of AVX-512 ([`Isa::Avx512Ymm`](crate::Isa::Avx512Ymm)),
+/// as LLVM's tuning for those cores does (`prefer-vector-width=256`). A
+/// `cpuid` costs hundreds of cycles, more under a hypervisor, hence the
+/// cache. Under Miri, which has no `cpuid`, false.
+pub(crate) fn intel() -> bool {
+    #[cfg(miri)]
+    {
+        false
+    }
+    #[cfg(not(miri))]
+    {
+        use core::sync::atomic::{AtomicU8, Ordering};
+        static INTEL: AtomicU8 = AtomicU8::new(u8::MAX);
+        match INTEL.load(Ordering::Relaxed) {
+            0 => false,
+            1 => true,
+            _ => {
+                #[allow(unused_unsafe)]
+                // SAFETY: `cpuid` leaf 0 exists on every x86_64 CPU.
+                let r = unsafe { core::arch::x86_64::__cpuid(0) };
+                // "GenuineIntel" is EBX, EDX, ECX: "Genu", "ineI", "ntel".
+                let is = r.ebx == 0x756e_6547 && r.edx == 0x4965_6e69 && r.ecx == 0x6c65_746e;
+                INTEL.store(is as u8, Ordering::Relaxed);
+                is
+            }
+        }
+    }
+}
+
 /// f16 narrowing of `N` f32 lanes (a multiple of 4) with SSE2 integer code
 /// instead of F16C's `vcvtps2ph`, which Miri cannot interpret. Used only
 /// under Miri, so that Miri runs every kernel on the AVX2 and AVX-512 paths;
