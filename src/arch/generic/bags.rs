@@ -566,15 +566,20 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // cheap, narrower whole vectors pay only when they finish the row
         // in one pass (r a multiple of their width).
         //
-        // Two exceptions to the masked tail of f32 (and f16/bf16) rows,
+        // One exception to the masked tail of f32 (and f16/bf16) rows,
         // from the sweep (`report -- sweep bags`, Zen 5, × naive, AVX-512
         // with a masked tail against AVX2 with whole vectors and scalar
         // columns): a tail of exactly 4 columns goes through one whole
         // 4-lane vector (sum dim 4: 4.18× vs 5.60×, dim 20: 3.01× vs
-        // 4.03×), and a tail of one column through the scalar loop except
-        // for Max (sum dim 1: 3.81× vs 4.53×, dim 17: 2.73× vs 3.57×; Max
-        // dim 1 fell from 3.28× to 1.44× that way). Masked tails of other
-        // widths stay (sum dim 7: 5.17× vs 2.45×).
+        // 4.03×). Masked tails of other widths stay (sum dim 7: 5.17× vs
+        // 2.45×). A tail of one column went through the scalar loop on
+        // Zen 5 (but for Max: sum dim 1 3.81× vs 4.53×, dim 17 2.73× vs
+        // 3.57×), but on an Intel Xeon (AVX-512 FP16) that loop, compiled
+        // in the AVX-512 trampoline, ran Sum and weighted Sum bags at
+        // 0.87–0.91× the naive loop at dim 1 and 1.06–1.50× at dims 17,
+        // 33 and 65 (SSE2 runs the same function at 4.5×); through the
+        // masked vector they run at 2.2–3.2× at dim 1 and 2.0–2.4× at 17
+        // 33 and 65 (`SWEEP_DIMS=1,17,33,65,129 report -- sweep bags`).
         //
         // Rows of a fused-multiply-add format narrower than a vector on a
         // path that emulates the single rounding take the scalar columns,
@@ -583,8 +588,7 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // `SWEEP_US=1 report -- sweep rowwise8`, three interleaved runs of
         // each build; 1.07× the naive loop before), with 2 columns 1.00–1.08.
         let masked = super::masked_bag_tails::<Top>() && !C::PARTIAL_TAIL;
-        if (masked && r == 1 && !bag.max)
-            || (Top::LANES == 4 && dim == 1)
+        if (Top::LANES == 4 && dim == 1)
             || (C::FMA_VALUES && !Top::FMA && dim < l && !(V::REGISTER_PARTIAL && dim == 3))
         {
             bag_scalar_cols::<C, I>(bag, j);
