@@ -153,7 +153,13 @@ impl Kernels {
     /// row (glibc's, overlapping 32-byte moves), which ran at 1.07–1.25×
     /// the chunk copies of every SIMD path at f32 dims 17–23, 25–27 and f16
     /// dim 33 (0.98–0.99× at 96 bytes, 0.88–0.95× from 112 bytes, which
-    /// keep the chunks).
+    /// keep the chunks). Rows from tables large enough to prefetch take
+    /// SSE2's 16-byte moves: `report -- dram` (1 GiB f32 table, dim 64, the
+    /// crate against the prefetching yardstick at its own 8 KB distance,
+    /// four runs of each build) 0.94–0.99 with them against 0.84–0.93 with
+    /// AVX2's 32-byte moves, which split a line at every other load of the
+    /// 16-byte-aligned rows; 512-bit and 256-bit AVX-512 moves 0.85–0.91.
+    /// Dims 16 and 256 tie (0.93–1.01 either way).
     #[inline]
     fn for_copies(&self, row_bytes: usize, table_bytes: usize) -> Kernels {
         let isa = match self.isa {
@@ -162,6 +168,7 @@ impl Kernels {
                 65..=108 if table_bytes < crate::arch::generic::PREFETCH_MIN_TABLE_BYTES => {
                     Isa::Portable
                 }
+                _ if table_bytes >= crate::arch::generic::PREFETCH_MIN_TABLE_BYTES => Isa::Sse2,
                 _ => Isa::Avx2,
             },
             Isa::Avx512 if self.by_width => Isa::Avx2,
