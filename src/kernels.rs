@@ -372,9 +372,11 @@ impl Kernels {
 ///   256-bit form moved within 10%), so each rule takes the path whose
 ///   worst ratio to the fastest over the three builds was highest:
 ///   weighted Sum of rows a multiple of 8 wide from 64 columns, 512 bits
-///   (worst 0.85, against 0.63–0.70 for 256 bits); unweighted Sum at dims
-///   16 and 48, 512 bits (worst 0.95–1.0, against 0.68–0.87); everything
-///   else, Max and Mean included, 256 bits;
+///   (worst 0.80–0.86, against 0.63–0.70 for 256 bits); unweighted Sum of
+///   rows a multiple of 16 wide, 512 bits (in the last three whole sweeps
+///   256 bits ran at 0.73–0.85× it at every such dim from 32 up; in a
+///   sweep of the bags alone 512 bits at 0.92–0.96× 256 bits there);
+///   everything else, Max and Mean included, 256 bits;
 /// - row-wise 8-bit bags of rows a multiple of 8 wide from 32 columns, and
 ///   of any width from 129: 512 bits (256 bits 0.67–0.81×);
 /// - row-wise 4- and 2-bit rows from 15 columns: 512 bits (256 bits at
@@ -390,7 +392,7 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
         ("rowwise8", Some(_)) => (dim >= 32 && dim.is_multiple_of(8)) || dim >= 129,
         ("f32" | "f16" | "bf16", Some(p)) => {
             (weighted && dim >= 64 && dim.is_multiple_of(8))
-                || (p == Pooling::Sum && !weighted && matches!(dim, 16 | 48))
+                || (p == Pooling::Sum && !weighted && dim >= 16 && dim.is_multiple_of(16))
         }
         ("bf16", None) => (17..27).contains(&dim) && dim != 24,
         _ => false,
