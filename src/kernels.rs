@@ -366,17 +366,19 @@ impl Kernels {
 /// at almost every dim, keeping AVX-512's masked tails (f16 dims 9–15:
 /// 1.33–1.43× AVX2). The exceptions, where another path led by more than
 /// 10%:
-/// - bags: the 512-bit bag loops ran at speeds that moved with the build
-///   (three builds differing only in this dispatch code, the same bag code:
-///   Max at dim 64 4.20× naive in one, 2.66× in another; AVX2 and the
-///   256-bit form moved within 10%), so each rule takes the path whose
-///   worst ratio to the fastest over the three builds was highest:
-///   weighted Sum of rows a multiple of 8 wide from 64 columns, 512 bits
-///   (worst 0.80–0.86, against 0.63–0.70 for 256 bits); unweighted Sum of
-///   rows a multiple of 16 wide, 512 bits (in the last three whole sweeps
-///   256 bits ran at 0.73–0.85× it at every such dim from 32 up; in a
-///   sweep of the bags alone 512 bits at 0.92–0.96× 256 bits there);
-///   everything else, Max and Mean included, 256 bits;
+/// - bags of float rows: weighted Sum of rows a multiple of 8 wide from
+///   64 columns and unweighted Sum of rows a multiple of 16 wide, 512
+///   bits; Mean and Max, 256 bits. Here the bag loops' speeds moved with
+///   where the sweep's heap put the buffers (the same binary, the whole
+///   sweep against a sweep of one kernel, or with `SWEEP_US=1`): Mean at
+///   dim 64 ran on 512 bits at 3.97–4.56× naive in four whole sweeps and
+///   at 2.22–2.29× in a fifth and in every run of the bags alone, while
+///   256 bits stayed within 2.26–3.41×; unweighted Sum on 512 bits was at
+///   4.02–4.44× in every whole sweep (256 bits 2.90–3.20×) and tied 256
+///   bits alone; weighted Sum on 512 bits 2.13–2.23× at dim 64 in four
+///   whole sweeps, 256 bits 1.86–2.56×. Each rule takes the path that
+///   was ahead in most runs or steadier; a run in another placement can
+///   still print shortfalls there;
 /// - row-wise 8-bit bags of rows a multiple of 8 wide from 32 columns, and
 ///   of any width from 129: 512 bits (256 bits 0.67–0.81×);
 /// - row-wise 4- and 2-bit rows from 15 columns: 512 bits (256 bits at
