@@ -366,19 +366,19 @@ impl Kernels {
 /// at almost every dim, keeping AVX-512's masked tails (f16 dims 9–15:
 /// 1.33–1.43× AVX2). The exceptions, where another path led by more than
 /// 10%:
-/// - bags of float rows: weighted Sum of rows a multiple of 8 wide from
-///   64 columns and unweighted Sum of rows a multiple of 16 wide, 512
-///   bits; Mean and Max, 256 bits. Here the bag loops' speeds moved with
-///   where the sweep's heap put the buffers (the same binary, the whole
-///   sweep against a sweep of one kernel, or with `SWEEP_US=1`): Mean at
-///   dim 64 ran on 512 bits at 3.97–4.56× naive in four whole sweeps and
-///   at 2.22–2.29× in a fifth and in every run of the bags alone, while
-///   256 bits stayed within 2.26–3.41×; unweighted Sum on 512 bits was at
-///   4.02–4.44× in every whole sweep (256 bits 2.90–3.20×) and tied 256
-///   bits alone; weighted Sum on 512 bits 2.13–2.23× at dim 64 in four
-///   whole sweeps, 256 bits 1.86–2.56×. Each rule takes the path that
-///   was ahead in most runs or steadier; a run in another placement can
-///   still print shortfalls there;
+/// - bags of float rows: unweighted Sum of rows a multiple of 16 wide,
+///   512 bits; every other pooling (weighted Sum, Mean, Max), 256 bits.
+///   Here the bag loops' speeds moved with where the sweep's heap put the
+///   buffers (the same binary ran Mean at dim 64 on 512 bits at 3.97–4.56×
+///   naive in some whole sweeps and 2.22–2.29× in others and in every run
+///   of the bags alone; 256 bits stayed within 2.26–3.41×). Over twelve
+///   whole sweeps, 512 bits against 256 bits (median over the dims from
+///   64 that are a multiple of 16): unweighted Sum 1.31–1.40 in eleven
+///   (0.96 in one); Mean 1.31–1.38 in five, 0.67–0.68 in four, 0.94–0.96
+///   in three; Max 0.72–0.77 in six, 1.19–1.20 in two, 0.94–0.98 in four;
+///   weighted Sum 1.11–1.40 in five, 0.84–0.88 in seven. Each rule takes
+///   the path ahead in most runs; a run in another placement can still
+///   print shortfalls there;
 /// - row-wise 8-bit bags of rows a multiple of 8 wide from 32 columns, and
 ///   of any width from 129: 512 bits (256 bits 0.67–0.81×);
 /// - row-wise 4- and 2-bit rows from 15 columns: 512 bits (256 bits at
@@ -393,8 +393,7 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
         ("rowwise4" | "rowwise2", _) => dim >= 15 && dim != 24,
         ("rowwise8", Some(_)) => (dim >= 32 && dim.is_multiple_of(8)) || dim >= 129,
         ("f32" | "f16" | "bf16", Some(p)) => {
-            (weighted && dim >= 64 && dim.is_multiple_of(8))
-                || (p == Pooling::Sum && !weighted && dim >= 16 && dim.is_multiple_of(16))
+            p == Pooling::Sum && !weighted && dim >= 16 && dim.is_multiple_of(16)
         }
         ("bf16", None) => (17..27).contains(&dim) && dim != 24,
         _ => false,
