@@ -3,8 +3,7 @@
 # x86_64 target features of every path enabled (AVX-512 F/BW/VL, AVX2, FMA,
 # F16C), so that Miri interprets all five x86_64 paths: every test runs
 # every path the build has (portable, SSE2, AVX2, AVX-512 and its 256-bit
-# form), not only the
-# dispatched one. The doc tests run once more at the default features
+# form), not only the dispatched one. The doc tests run once more at the default features
 # (portable + SSE2), as a user's build compiles them.
 #
 # One level, not three: the AVX2 and SSE2 bodies are the same Rust whether
