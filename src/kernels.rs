@@ -259,8 +259,10 @@ impl Kernels {
         validate::output(out.len(), validate::product(indices.len(), dim))?;
         self.in_range(indices, table.rows())?;
         let k = if <T as gather_into::Sealed<O>>::COPY {
+            // Saturating: a 0-row table may have a dim whose byte size
+            // overflows (`tests/fuzz_regressions.rs`).
             self.for_copies(
-                table.stride() * core::mem::size_of::<T>(),
+                table.stride().saturating_mul(core::mem::size_of::<T>()),
                 core::mem::size_of_val(table.as_slice()),
             )
         } else {

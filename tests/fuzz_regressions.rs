@@ -28,7 +28,10 @@ const HUGE: [usize; 3] = [usize::MAX, 1 << (usize::BITS - 2), 1 << (usize::BITS 
 
 /// Same-type and widening gathers of nothing from a 0-row table with a
 /// huge dim: `Ok`, nothing written (fuzz target `gather`; it panicked in
-/// `generic::gather::copy` and `decode_dim`, `stride * size_of::<T>()`).
+/// `generic::gather::copy` and `decode_dim`, `stride * size_of::<T>()`, and
+/// once more in `Kernels::gather`'s choice of path for same-type gathers,
+/// the same product, which this test caught in a build with overflow
+/// checks, as CI's fuzzing did).
 #[test]
 fn gather_of_nothing_with_a_huge_dim() {
     fn check<T: GatherInto<O> + embedding_kernels::Element, O: embedding_kernels::Element>() {
