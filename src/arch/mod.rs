@@ -169,10 +169,10 @@ pub enum Isa {
     Avx2,
     /// x86_64 AVX-512 F, BW and VL at 256 bits (8 lanes in YMM registers,
     /// masked tails): AVX-512's instructions without the 512-bit width,
-    /// which on Intel cores lowers the clock and splits a cache line on
-    /// every unaligned access. Available wherever [`Isa::Avx512`] is;
-    /// [`Kernels::best`](crate::Kernels::best) runs it on Intel CPUs,
-    /// where the sweep measured it ahead.
+    /// whose unaligned loads and stores each split a cache line (and
+    /// which can lower an Intel core's clock). Available wherever
+    /// [`Isa::Avx512`] is; [`Kernels::best`](crate::Kernels::best) runs it
+    /// on Intel CPUs for most calls, where the sweep measured it ahead.
     Avx512Ymm,
     /// x86_64 AVX-512 F, BW and VL (16 lanes, masked tails).
     Avx512,

@@ -314,9 +314,10 @@ fn first8(n: usize) -> __mmask8 {
 /// picks); what AVX-512 adds at this width is masked loads and stores for
 /// row tails (`Vector::MASKED`, no buffer) and mask compares for bf16
 /// (no `vpblendvb`). 32-byte accesses split a cache line half as often
-/// as 64-byte ones, and on Intel cores 512-bit instructions lower the
+/// as 64-byte ones, and on Intel cores 512-bit instructions can lower the
 /// clock; LLVM tunes those cores for 256-bit vectors
-/// (`prefer-vector-width=256`) for the same reasons.
+/// (`prefer-vector-width=256`). The sweep's measurements are at
+/// `Kernels::best`'s Intel rules (`src/kernels.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct Y(super::avx2::V);
 
