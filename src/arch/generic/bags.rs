@@ -578,7 +578,7 @@ unsafe fn bag_tail<Top: Vector, V: Vector, C: Codec, I: Index>(bag: Bag<'_, C, I
         // in the AVX-512 trampoline, ran Sum and weighted Sum bags at
         // 0.87–0.91× the naive loop at dim 1 and 1.06–1.50× at dims 17,
         // 33 and 65 (SSE2 runs the same function at 4.5×); through the
-        // masked vector they run at 2.2–3.2× at dim 1 and 2.0–2.4× at 17
+        // masked vector they run at 2.2–3.2× at dim 1 and 2.0–2.4× at 17,
         // 33 and 65 (`SWEEP_DIMS=1,17,33,65,129 report -- sweep bags`).
         //
         // Rows of a fused-multiply-add format narrower than a vector on a
