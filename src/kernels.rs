@@ -7,7 +7,7 @@ use crate::arch::generic::bags::Bags as BagsJob;
 use crate::arch::generic::convert::{FromF32, ToF32};
 use crate::arch::generic::gather::Gather;
 use crate::arch::generic::scatter::ScatterAdd;
-use crate::arch::{self, Isa, Job};
+use crate::arch::{self, Cpu, Isa, Job};
 
 use crate::format::gather_into;
 use crate::{Bags, Element, Error, Format, GatherInto, Index, Pooling, Table, TableMut, validate};
@@ -71,7 +71,12 @@ impl Kernels {
     /// 256-bit form ([`Isa::Avx512Ymm`]), which measured ahead of both
     /// AVX2 and 512-bit AVX-512 there; the exceptions are measured per
     /// kernel, format and width (the README's performance section lists
-    /// them). `Kernels::new(isa)` keeps its path throughout.
+    /// them). On AMD Zen 4 (family 0x19 with AVX-512, whose 512-bit
+    /// instructions run as two 256-bit halves) bags, same-type gathers of
+    /// rows over 8 bytes from tables in cache, and some narrow rows take
+    /// the 256-bit form too, by rules of its own. The CPU's kind is read
+    /// once (`cpuid`) and cached. `Kernels::new(isa)` keeps its path
+    /// throughout.
     #[inline]
     pub fn best() -> Self {
         Kernels {
@@ -118,16 +123,33 @@ impl Kernels {
     /// Elsewhere 512 bits ran at 0.81–0.84× the 256-bit form (bf16 dims
     /// 8–15) and 0.83–0.85× (f16 dims 24, 384–1024). f32 tables keep the
     /// rule above: every x86 path ties there within 2%.
+    ///
+    /// On AMD Zen 4 (three whole sweeps, AMD EPYC family 0x19 model 0x11,
+    /// the median over the runs), bf16 tables of under 25 columns but 16
+    /// take the 256-bit form: the 512-bit one ran at 0.78–0.82× it at dims
+    /// 8–15 and 0.89–0.91× at 17–24, and led at 16 and from 25 (256 bits
+    /// 0.75–0.89× there). f16 tables keep 512 bits (AVX2 and 256 bits
+    /// 0.64–0.89× from dim 9), f32 the rule above (AVX2 ties the fastest
+    /// path at every dim).
     #[inline]
     fn for_rows_of<T: Format>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && !f32_table && arch::prefers_ymm() => {
+            Isa::Avx512 if self.by_width && !f32_table && arch::cpu() == Cpu::Intel => {
                 let zmm = match T::NAME {
                     "f16" => (9..16).contains(&dim),
                     _ => dim >= 16,
                 };
                 if zmm { Isa::Avx512 } else { Isa::Avx512Ymm }
+            }
+            Isa::Avx512
+                if self.by_width
+                    && T::NAME == "bf16"
+                    && dim < 25
+                    && dim != 16
+                    && arch::cpu() == Cpu::Zen4 =>
+            {
+                Isa::Avx512Ymm
             }
             Isa::Avx512 if self.by_width && f32_table && !(9..16).contains(&dim) => Isa::Avx2,
             isa => isa,
@@ -160,10 +182,20 @@ impl Kernels {
     /// AVX2's 32-byte moves, which split a line at every other load of the
     /// 16-byte-aligned rows; 512-bit and 256-bit AVX-512 moves 0.85–0.91.
     /// Dims 16 and 256 tie (0.93–1.01 either way).
+    ///
+    /// On AMD Zen 4 (three whole sweeps, AMD EPYC family 0x19 model 0x11,
+    /// the median over the runs of each path over the fastest): rows over
+    /// 8 bytes from tables in cache take the 256-bit form, which tied or
+    /// led at every such width, where AVX2 fell to 0.83–0.90× at rows of
+    /// 64–256 bytes (f32 dim 32, f16 dims 32, 64 and 128); rows of up to 8
+    /// bytes keep AVX2 (both AVX-512 forms 0.67–0.75× at f32 dims 1–2 and
+    /// f16 dims 1, 2 and 4). Tables large enough to prefetch keep AVX2
+    /// (`report -- dram` met its targets with it: 0.97–1.67× the
+    /// yardstick).
     #[inline]
     fn for_copies(&self, row_bytes: usize, table_bytes: usize) -> Kernels {
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && arch::prefers_ymm() => match row_bytes {
+            Isa::Avx512 if self.by_width && arch::cpu() == Cpu::Intel => match row_bytes {
                 4 | 8 => Isa::Avx512Ymm,
                 65..=108 if table_bytes < crate::arch::generic::PREFETCH_MIN_TABLE_BYTES => {
                     Isa::Portable
@@ -171,6 +203,14 @@ impl Kernels {
                 _ if table_bytes >= crate::arch::generic::PREFETCH_MIN_TABLE_BYTES => Isa::Sse2,
                 _ => Isa::Avx2,
             },
+            Isa::Avx512
+                if self.by_width
+                    && arch::cpu() == Cpu::Zen4
+                    && row_bytes > 8
+                    && table_bytes < crate::arch::generic::PREFETCH_MIN_TABLE_BYTES =>
+            {
+                Isa::Avx512Ymm
+            }
             Isa::Avx512 if self.by_width => Isa::Avx2,
             isa => isa,
         };
@@ -196,10 +236,12 @@ impl Kernels {
         weighted: bool,
     ) -> Kernels {
         let isa = match self.isa {
-            Isa::Avx512 if self.by_width && arch::prefers_ymm() => {
-                intel_reads::<T>(dim, bags, weighted)
-            }
-            Isa::Avx512 if self.by_width && T::avx2_rows(dim, bags) => Isa::Avx2,
+            Isa::Avx512 if self.by_width => match arch::cpu() {
+                Cpu::Intel => intel_reads::<T>(dim, bags, weighted),
+                Cpu::Zen4 => zen4_reads::<T>(dim, bags, weighted),
+                Cpu::Other if T::avx2_rows(dim, bags) => Isa::Avx2,
+                Cpu::Other => Isa::Avx512,
+            },
             Isa::Avx2
                 if self.by_width
                     && dim == 1
@@ -408,5 +450,63 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
         Isa::Avx2
     } else {
         Isa::Avx512Ymm
+    }
+}
+
+/// The path for reading rows of `dim` of format `T` on an AMD Zen 4 CPU
+/// (family 0x19 with AVX-512, whose 512-bit instructions run as two
+/// 256-bit halves), where it differs from the Zen 5 rule
+/// (`Format::avx2_rows`). Evidence: three whole sweeps (`report -- sweep`,
+/// AMD EPYC family 0x19 model 0x11, the median over the runs of each
+/// path's speed over the fastest's; "ties" is within 7%):
+/// - f32, f16 and bf16 bags: 256 bits, which tied the fastest path at
+///   almost every dim, where 512 bits ran at 0.71–0.89× it at dims 1–3
+///   and 5–31 (weighted Sum 0.65–0.80× at 17–31); but 512 bits for rows a
+///   multiple of 16 wide from 32 columns (256 bits 0.84–0.91× at 48, 512
+///   and 1024, and the lead at 128 and 384 in a second set of three
+///   sweeps); Max of 1 and 3 columns on AVX2 (the fastest or within 5% in
+///   both sets; 256 bits 0.72× at 1); unweighted Sum and Mean of 3
+///   columns on SSE2 (within 5% of the fastest in all six sweeps, 256 bits
+///   0.77–0.91×; f32 only: SSE2 converts f16 and bf16 in software). f16
+///   and bf16 bags are not in the sweep; they share f32's loop;
+/// - row-wise 8-bit bags: 512 bits at widths a multiple of 16 (AVX2 0.92×
+///   at 16, 48 and 64), AVX2 elsewhere (512 bits 0.23–0.65× at 9–31 but
+///   24, 0.73–0.83× at 65, 100, 129 and 255);
+/// - f16 gathers of 9–15 columns: 256 bits (512 bits 0.61–0.88× at 13–15);
+/// - bf16 gathers: AVX2 at dims 2, 3 and 5–7 (both AVX-512 forms
+///   0.65–0.79×), 256 bits at 4 and 8–15 (512 bits 0.55× at 4, 0.86–0.88×
+///   at 9–14), 512 bits elsewhere (256 bits 0.78–0.89× from 17, 0.87× at
+///   16 in the second set of sweeps);
+/// - row-wise 8-bit gathers: 256 bits at dims 2, 3 and 5–7 (AVX2
+///   0.70–0.88×, 512 bits 0.36–0.84×); AVX2 at 4 and 8–15 as on Zen 5;
+/// - row-wise 4- and 2-bit gathers (2-bit not in the sweep; the same
+///   loop): 256 bits below 9 columns but 4 (512 bits 0.57–0.67× at 4 and
+///   8), AVX2 at 4 and 24 as on Zen 5, 512 bits elsewhere.
+///
+/// Every other format and shape takes the Zen 5 rule.
+fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> Isa {
+    let zen5 = if T::avx2_rows(dim, bags) {
+        Isa::Avx2
+    } else {
+        Isa::Avx512
+    };
+    match (T::NAME, bags) {
+        ("f32" | "f16" | "bf16", Some(p)) => match dim {
+            32.. if dim.is_multiple_of(16) => Isa::Avx512,
+            1 | 3 if p == Pooling::Max => Isa::Avx2,
+            3 if !weighted && T::NAME == "f32" => Isa::Sse2,
+            _ => Isa::Avx512Ymm,
+        },
+        ("rowwise8", Some(_)) if dim.is_multiple_of(16) => Isa::Avx512,
+        ("rowwise8", Some(_)) => Isa::Avx2,
+        ("f16", None) if (9..16).contains(&dim) => Isa::Avx512Ymm,
+        ("bf16", None) => match dim {
+            2 | 3 | 5..=7 => Isa::Avx2,
+            4 | 8..=15 => Isa::Avx512Ymm,
+            _ => Isa::Avx512,
+        },
+        ("rowwise8", None) if matches!(dim, 2 | 3 | 5..=7) => Isa::Avx512Ymm,
+        ("rowwise4" | "rowwise2", None) if dim < 9 && dim != 4 => Isa::Avx512Ymm,
+        _ => zen5,
     }
 }

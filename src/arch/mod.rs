@@ -316,21 +316,33 @@ fn cached_best() -> Isa {
     isa
 }
 
-/// One bit per path that has run a kernel (bit `Isa::code`).
-/// Whether `Kernels::best` prefers AVX-512's 256-bit form on this CPU (an
-/// Intel x86_64 CPU; see `x86_64::intel`).
+/// The kinds of x86_64 core whose measurements give
+/// [`Kernels::best`](crate::Kernels::best) its own rules on AVX-512 CPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cpu {
+    /// Anything else: the rules measured on AMD Zen 5 (and every CPU
+    /// without AVX-512, where the rules do not apply).
+    Other = 0,
+    /// An Intel CPU (CPUID vendor `GenuineIntel`).
+    Intel = 1,
+    /// AMD family 0x19 (Zen 3 and Zen 4; with AVX-512, Zen 4).
+    Zen4 = 2,
+}
+
+/// The kind of core this is (see `x86_64::cpu`); [`Cpu::Other`] off x86_64.
 #[inline]
-pub(crate) fn prefers_ymm() -> bool {
+pub(crate) fn cpu() -> Cpu {
     #[cfg(target_arch = "x86_64")]
     {
-        x86_64::intel()
+        x86_64::cpu()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        false
+        Cpu::Other
     }
 }
 
+/// One bit per path that has run a kernel (bit `Isa::code`).
 static USED: AtomicU8 = AtomicU8::new(0);
 
 /// Records that `isa` ran a kernel. A load first, so that steady-state calls

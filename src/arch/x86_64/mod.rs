@@ -7,6 +7,8 @@ pub(crate) mod avx2;
 pub(crate) mod avx512;
 pub(crate) mod sse2;
 
+use super::Cpu;
+
 /// SSE2 is part of every x86_64 target.
 pub(crate) fn sse2_available() -> bool {
     cfg!(target_feature = "sse2")
@@ -40,32 +42,58 @@ pub(crate) fn avx512_available() -> bool {
     detect!("avx512f", "avx512bw", "avx512vl", "avx2", "fma", "f16c")
 }
 
-/// Whether this is an Intel CPU (CPUID vendor `GenuineIntel`), asked once
-/// and cached: on Intel's AVX-512 cores [`Kernels::best`](crate::Kernels::best)
-/// prefers the 256-bit form of AVX-512 ([`Isa::Avx512Ymm`](crate::Isa::Avx512Ymm)),
-/// as LLVM's tuning for those cores does (`prefer-vector-width=256`). A
-/// `cpuid` costs hundreds of cycles, more under a hypervisor, hence the
-/// cache. Under Miri, which has no `cpuid`, false.
-pub(crate) fn intel() -> bool {
+/// The CPU's maker and, for AMD, its core generation, asked once (CPUID
+/// leaves 0 and 1) and cached as [`Cpu`]'s code: on AVX-512 CPUs
+/// [`Kernels::best`](crate::Kernels::best) picks between the 512-bit form,
+/// the 256-bit form ([`Isa::Avx512Ymm`](crate::Isa::Avx512Ymm)) and AVX2 by
+/// rules measured on each kind of core. A `cpuid` costs hundreds of cycles,
+/// more under a hypervisor, hence the cache. Under Miri, which has no
+/// `cpuid`, [`Cpu::Other`].
+pub(crate) fn cpu() -> Cpu {
     #[cfg(miri)]
     {
-        false
+        Cpu::Other
     }
     #[cfg(not(miri))]
     {
         use core::sync::atomic::{AtomicU8, Ordering};
-        static INTEL: AtomicU8 = AtomicU8::new(u8::MAX);
-        match INTEL.load(Ordering::Relaxed) {
-            0 => false,
-            1 => true,
+        static CPU: AtomicU8 = AtomicU8::new(u8::MAX);
+        match CPU.load(Ordering::Relaxed) {
+            0 => Cpu::Other,
+            1 => Cpu::Intel,
+            2 => Cpu::Zen4,
             _ => {
                 #[allow(unused_unsafe)]
-                // SAFETY: `cpuid` leaf 0 exists on every x86_64 CPU.
-                let r = unsafe { core::arch::x86_64::__cpuid(0) };
-                // "GenuineIntel" is EBX, EDX, ECX: "Genu", "ineI", "ntel".
-                let is = r.ebx == 0x756e_6547 && r.edx == 0x4965_6e69 && r.ecx == 0x6c65_746e;
-                INTEL.store(is as u8, Ordering::Relaxed);
-                is
+                // SAFETY: `cpuid` leaves 0 and 1 exist on every x86_64 CPU.
+                let (v, id) = unsafe {
+                    (
+                        core::arch::x86_64::__cpuid(0),
+                        core::arch::x86_64::__cpuid(1),
+                    )
+                };
+                // The vendor string is EBX, EDX, ECX: "Genu" "ineI" "ntel",
+                // "Auth" "enti" "cAMD".
+                let intel = v.ebx == 0x756e_6547 && v.edx == 0x4965_6e69 && v.ecx == 0x6c65_746e;
+                let amd = v.ebx == 0x6874_7541 && v.edx == 0x6974_6e65 && v.ecx == 0x444d_4163;
+                // The family: base (bits 8-11) plus extended (bits 20-27)
+                // when the base is 0xF. 0x19 is Zen 3 and Zen 4, of which
+                // only Zen 4 has AVX-512 (the only path these rules pick
+                // among); Zen 5 is 0x1A.
+                let base = (id.eax >> 8) & 0xf;
+                let family = if base == 0xf {
+                    base + ((id.eax >> 20) & 0xff)
+                } else {
+                    base
+                };
+                let cpu = if intel {
+                    Cpu::Intel
+                } else if amd && family == 0x19 {
+                    Cpu::Zen4
+                } else {
+                    Cpu::Other
+                };
+                CPU.store(cpu as u8, Ordering::Relaxed);
+                cpu
             }
         }
     }
@@ -95,5 +123,35 @@ pub(crate) unsafe fn f32_to_f16_soft<const N: usize>(src: *const f32, dst: *mut 
             }
         }
         j += 4;
+    }
+}
+
+#[cfg(all(test, target_os = "linux", not(miri)))]
+mod tests {
+    use super::{Cpu, cpu};
+
+    /// `cpu()` against the kernel's own reading of CPUID: the vendor and
+    /// the family in `/proc/cpuinfo`.
+    #[test]
+    fn cpu_kind_matches_proc_cpuinfo() {
+        extern crate std;
+        use std::string::String;
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+        let field = |name: &str| -> String {
+            info.lines()
+                .find(|l| l.split(':').next().unwrap().trim() == name)
+                .and_then(|l| l.split(':').nth(1))
+                .unwrap()
+                .trim()
+                .into()
+        };
+        let (vendor, family) = (field("vendor_id"), field("cpu family"));
+        let want = match (vendor.as_str(), family.as_str()) {
+            ("GenuineIntel", _) => Cpu::Intel,
+            ("AuthenticAMD", "25") => Cpu::Zen4,
+            _ => Cpu::Other,
+        };
+        assert_eq!(cpu(), want, "vendor {vendor}, family {family}");
+        assert_eq!(cpu(), want, "the cached answer");
     }
 }
