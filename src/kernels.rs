@@ -124,13 +124,16 @@ impl Kernels {
     /// 8–15) and 0.83–0.85× (f16 dims 24, 384–1024). f32 tables keep the
     /// rule above: every x86 path ties there within 2%.
     ///
-    /// On AMD Zen 4 (three whole sweeps, AMD EPYC family 0x19 model 0x11,
-    /// the median over the runs), bf16 tables of under 25 columns but 16
-    /// take the 256-bit form: the 512-bit one ran at 0.78–0.82× it at dims
-    /// 8–15 and 0.89–0.91× at 17–24, and led at 16 and from 25 (256 bits
-    /// 0.75–0.89× there). f16 tables keep 512 bits (AVX2 and 256 bits
-    /// 0.64–0.89× from dim 9), f32 the rule above (AVX2 ties the fastest
-    /// path at every dim).
+    /// On AMD Zen 4 (whole sweeps, AMD EPYC family 0x19 model 0x11, the
+    /// median over the runs), bf16 tables of under 25 columns but 16 take
+    /// the 256-bit form: the 512-bit one ran at 0.78–0.82× it at dims 8–15
+    /// and 0.89–0.91× at 17–24 (three sweeps), and led at 16 and from 25
+    /// (256 bits 0.75–0.89× there). So do f32 tables of 1–3 columns (AVX2
+    /// 0.83–0.96× it over nine sweeps, 0.83 at dim 2: the same scalar
+    /// arms, compiled in each trampoline; why they differ was not
+    /// pinned down). f16 tables
+    /// keep 512 bits (AVX2 and 256 bits 0.64–0.89× from dim 9), f32 tables
+    /// from 4 columns the rule above (AVX2 ties the fastest path there).
     #[inline]
     fn for_rows_of<T: Format>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;
@@ -144,9 +147,7 @@ impl Kernels {
             }
             Isa::Avx512
                 if self.by_width
-                    && T::NAME == "bf16"
-                    && dim < 25
-                    && dim != 16
+                    && ((T::NAME == "bf16" && dim < 25 && dim != 16) || (f32_table && dim < 4))
                     && arch::cpu() == Cpu::Zen4 =>
             {
                 Isa::Avx512Ymm
@@ -456,23 +457,30 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 /// The path for reading rows of `dim` of format `T` on an AMD Zen 4 CPU
 /// (family 0x19 with AVX-512, whose 512-bit instructions run as two
 /// 256-bit halves), where it differs from the Zen 5 rule
-/// (`Format::avx2_rows`). Evidence: three whole sweeps (`report -- sweep`,
-/// AMD EPYC family 0x19 model 0x11, the median over the runs of each
-/// path's speed over the fastest's; "ties" is within 7%):
+/// (`Format::avx2_rows`). Evidence: whole sweeps (`report -- sweep`, AMD
+/// EPYC family 0x19 model 0x11), each path's speed over the fastest's,
+/// the median over the runs: three with the Zen 5 rules, six more with
+/// the first of these rules, three with these:
 /// - f32, f16 and bf16 bags: 256 bits, which tied the fastest path at
 ///   almost every dim, where 512 bits ran at 0.71–0.89× it at dims 1–3
 ///   and 5–31 (weighted Sum 0.65–0.80× at 17–31); but 512 bits for rows a
-///   multiple of 16 wide from 32 columns (256 bits 0.84–0.91× at 48, 512
-///   and 1024, and the lead at 128 and 384 in a second set of three
-///   sweeps); Max of 1 and 3 columns on AVX2 (the fastest or within 5% in
-///   both sets; 256 bits 0.72× at 1); unweighted Sum and Mean of 3
-///   columns on SSE2 (within 5% of the fastest in all six sweeps, 256 bits
-///   0.77–0.91×; f32 only: SSE2 converts f16 and bf16 in software). f16
-///   and bf16 bags are not in the sweep; they share f32's loop;
-/// - row-wise 8-bit bags: 512 bits at widths a multiple of 16 (AVX2 0.92×
-///   at 16, 48 and 64), AVX2 elsewhere (512 bits 0.23–0.65× at 9–31 but
-///   24, 0.73–0.83× at 65, 100, 129 and 255);
-/// - f16 gathers of 9–15 columns: 256 bits (512 bits 0.61–0.88× at 13–15);
+///   multiple of 16 wide from 32 columns (256 bits 0.84–0.94× at 48, 128,
+///   256, 512 and 1024) and for any row from 200 columns (256 bits
+///   0.89–0.94× on weighted Sum at 200–1024; 512 bits 0.94–1.0× the
+///   fastest on every pooling there); Max of 1 and 3 columns on AVX2 (the
+///   fastest or within 5%; 256 bits 0.69–0.72× at 1); unweighted Sum and
+///   Mean of 3 columns on SSE2 (within 5% of the fastest in every sweep,
+///   256 bits 0.77–0.91×; f32 only: SSE2 converts f16 and bf16 in
+///   software). f16 and bf16 bags are not in the sweep; they share f32's
+///   loop;
+/// - row-wise 8-bit bags: 512 bits at widths a multiple of 16 or from 200
+///   (AVX2 0.77–0.92× at 16, 48, 64, 96 and 256–1024, 0.78–0.91× at 200,
+///   257, 300 and 1000), AVX2 elsewhere (512 bits 0.23–0.65× at 9–31 but
+///   24, 0.73–0.93× at 65, 100, 127 and 129);
+/// - f16 gathers: 256 bits at dims 5–7, 9–15 and from 33 (512 bits
+///   0.92–0.94× at 5–15, 0.61–0.88× at 13–15 in the first three sweeps,
+///   0.92–0.98× at most dims from 33); 512 bits at 16–32, where it led
+///   (256 bits 0.91–0.98×); AVX2 at 4 and 8 as on Zen 5;
 /// - bf16 gathers: AVX2 at dims 2, 3 and 5–7 (both AVX-512 forms
 ///   0.65–0.79×), 256 bits at 4 and 8–15 (512 bits 0.55× at 4, 0.86–0.88×
 ///   at 9–14), 512 bits elsewhere (256 bits 0.78–0.89× from 17, 0.87× at
@@ -492,14 +500,15 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
     };
     match (T::NAME, bags) {
         ("f32" | "f16" | "bf16", Some(p)) => match dim {
+            200.. => Isa::Avx512,
             32.. if dim.is_multiple_of(16) => Isa::Avx512,
             1 | 3 if p == Pooling::Max => Isa::Avx2,
             3 if !weighted && T::NAME == "f32" => Isa::Sse2,
             _ => Isa::Avx512Ymm,
         },
-        ("rowwise8", Some(_)) if dim.is_multiple_of(16) => Isa::Avx512,
+        ("rowwise8", Some(_)) if dim.is_multiple_of(16) || dim >= 200 => Isa::Avx512,
         ("rowwise8", Some(_)) => Isa::Avx2,
-        ("f16", None) if (9..16).contains(&dim) => Isa::Avx512Ymm,
+        ("f16", None) if matches!(dim, 5..=7 | 9..=15 | 33..) => Isa::Avx512Ymm,
         ("bf16", None) => match dim {
             2 | 3 | 5..=7 => Isa::Avx2,
             4 | 8..=15 => Isa::Avx512Ymm,
