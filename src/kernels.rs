@@ -130,10 +130,10 @@ impl Kernels {
     /// and 0.89–0.91× at 17–24 (three sweeps), and led at 16 and from 25
     /// (256 bits 0.75–0.89× there). So do f32 tables of 1–3 columns (AVX2
     /// 0.83–0.96× it over nine sweeps, 0.83 at dim 2: the same scalar
-    /// arms, compiled in each trampoline; why they differ was not
-    /// pinned down). f16 tables
-    /// keep 512 bits (AVX2 and 256 bits 0.64–0.89× from dim 9), f32 tables
-    /// from 4 columns the rule above (AVX2 ties the fastest path there).
+    /// arms, compiled in each trampoline; why they differ was not pinned
+    /// down). f16 tables keep 512 bits (AVX2 and 256 bits 0.64–0.89× from
+    /// dim 9), f32 tables from 4 columns the rule above (AVX2 ties the
+    /// fastest path there).
     #[inline]
     fn for_rows_of<T: Format>(&self, dim: usize) -> Kernels {
         let f32_table = core::mem::size_of::<T>() == 4;

@@ -77,8 +77,8 @@ pub(crate) fn cpu() -> Cpu {
                 let amd = v.ebx == 0x6874_7541 && v.edx == 0x6974_6e65 && v.ecx == 0x444d_4163;
                 // The family: base (bits 8-11) plus extended (bits 20-27)
                 // when the base is 0xF. 0x19 is Zen 3 and Zen 4, of which
-                // only Zen 4 has AVX-512 (the only path these rules pick
-                // among); Zen 5 is 0x1A.
+                // only Zen 4 has AVX-512 (the rules apply only where
+                // AVX-512 is the best path); Zen 5 is 0x1A.
                 let base = (id.eax >> 8) & 0xf;
                 let family = if base == 0xf {
                     base + ((id.eax >> 20) & 0xff)
