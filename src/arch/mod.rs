@@ -172,7 +172,9 @@ pub enum Isa {
     /// whose unaligned loads and stores each split a cache line (and
     /// which can lower an Intel core's clock). Available wherever
     /// [`Isa::Avx512`] is; [`Kernels::best`](crate::Kernels::best) runs it
-    /// on Intel CPUs for most calls, where the sweep measured it ahead.
+    /// on Intel CPUs for most calls, and on AMD Zen 4 for most bags,
+    /// same-type gathers from tables in cache and some narrow rows, where
+    /// the sweep measured it ahead.
     Avx512Ymm,
     /// x86_64 AVX-512 F, BW and VL (16 lanes, masked tails).
     Avx512,

@@ -317,7 +317,7 @@ fn first8(n: usize) -> __mmask8 {
 /// as 64-byte ones, and on Intel cores 512-bit instructions can lower the
 /// clock; LLVM tunes those cores for 256-bit vectors
 /// (`prefer-vector-width=256`). The sweep's measurements are at
-/// `Kernels::best`'s Intel rules (`src/kernels.rs`).
+/// `Kernels::best`'s Intel and Zen 4 rules (`src/kernels.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct Y(super::avx2::V);
 
