@@ -191,8 +191,8 @@ impl Kernels {
     /// 64–256 bytes (f32 dim 32, f16 dims 32, 64 and 128); rows of up to 8
     /// bytes keep AVX2 (both AVX-512 forms 0.67–0.75× at f32 dims 1–2 and
     /// f16 dims 1, 2 and 4). Tables large enough to prefetch keep AVX2
-    /// (`report -- dram` met its targets with it: 0.97–1.67× the
-    /// yardstick).
+    /// (`report -- dram` met its targets with it: 0.96–1.77× the
+    /// yardstick over three runs).
     #[inline]
     fn for_copies(&self, row_bytes: usize, table_bytes: usize) -> Kernels {
         let isa = match self.isa {
@@ -459,14 +459,14 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 /// 256-bit halves), where it differs from the Zen 5 rule
 /// (`Format::avx2_rows`). Evidence: whole sweeps (`report -- sweep`, AMD
 /// EPYC family 0x19 model 0x11), each path's speed over the fastest's,
-/// the median over the runs: three with the Zen 5 rules, six more with
-/// the first of these rules, three with these:
+/// the median over the runs: three with the Zen 5 rules, nine with
+/// earlier forms of these rules, three with these:
 /// - f32, f16 and bf16 bags: 256 bits, which tied the fastest path at
 ///   almost every dim, where 512 bits ran at 0.71–0.89× it at dims 1–3
 ///   and 5–31 (weighted Sum 0.65–0.80× at 17–31); but 512 bits for rows a
-///   multiple of 16 wide from 32 columns (256 bits 0.84–0.94× at 48, 128,
+///   multiple of 16 wide from 32 columns (256 bits 0.84–0.95× at 48, 128,
 ///   256, 512 and 1024) and for any row from 200 columns (256 bits
-///   0.89–0.94× on weighted Sum at 200–1024; 512 bits 0.94–1.0× the
+///   0.90–0.94× on weighted Sum at 200–1024; 512 bits 0.94–1.0× the
 ///   fastest on every pooling there); Max of 1 and 3 columns on AVX2 (the
 ///   fastest or within 5%; 256 bits 0.69–0.72× at 1); unweighted Sum and
 ///   Mean of 3 columns on SSE2 (within 5% of the fastest in every sweep,
@@ -480,7 +480,8 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 /// - f16 gathers: 256 bits at dims 5–7, 9–15 and from 33 (512 bits
 ///   0.92–0.94× at 5–15, 0.61–0.88× at 13–15 in the first three sweeps,
 ///   0.92–0.98× at most dims from 33); 512 bits at 16–32, where it led
-///   (256 bits 0.91–0.98×); AVX2 at 4 and 8 as on Zen 5;
+///   or tied (256 bits 0.91–0.98× at 17–31 but 24); AVX2 at 4 and 8 as
+///   on Zen 5;
 /// - bf16 gathers: AVX2 at dims 2, 3 and 5–7 (both AVX-512 forms
 ///   0.65–0.79×), 256 bits at 4 and 8–15 (512 bits 0.55× at 4, 0.86–0.88×
 ///   at 9–14), 512 bits elsewhere (256 bits 0.78–0.89× from 17, 0.87× at
