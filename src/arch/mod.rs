@@ -327,7 +327,8 @@ pub(crate) enum Cpu {
     Other = 0,
     /// An Intel CPU (CPUID vendor `GenuineIntel`).
     Intel = 1,
-    /// AMD family 0x19 (Zen 3 and Zen 4; with AVX-512, Zen 4).
+    /// AMD family 0x19 with AVX-512F in CPUID: Zen 4 (Zen 3, the same
+    /// family without AVX-512, is [`Cpu::Other`]).
     Zen4 = 2,
 }
 

@@ -276,6 +276,25 @@ pub(crate) unsafe fn scatter_add<V: Vector, T: Element, I: Index>(
     {
         return portable::scatter_add(table, dim, idx, grad, scale);
     }
+    // On Zen 4, SSE2's f32 rows of more than 64 columns take the portable
+    // loop too. There SSE2's four-vector rows (with or without the
+    // next-row prefetch below, a Zen 3 gain) ran at 0.88–1.03x the naive
+    // loop at dims 65–1024, the sweep's last steady shortfalls on this
+    // core; the portable loop, the compiler's own SSE2 loop, at
+    // 0.92–1.56x, mostly 0.97–1.08x (`SWEEP_US=1 SWEEP_DIMS=65,96,128,200,
+    // 256,384,512,768,1024 report -- sweep "scatter-add f32"`, three runs
+    // of each variant in turn, the sweep's fastest rounds). The same
+    // instructions as the naive loop: a tie with it at this core's three
+    // memory operations a cycle, where the hand-written rows fell behind.
+    if cfg!(target_arch = "x86_64")
+        && V::LANES == 4
+        && !V::FMA
+        && core::mem::size_of::<T>() == 4
+        && dim > 64
+        && crate::arch::cpu() == crate::arch::Cpu::Zen4
+    {
+        return portable::scatter_add(table, dim, idx, grad, scale);
+    }
     // On wasm32, f32 rows of 5 to 29 columns, but 8, 16, 24 and those one
     // short of a multiple of 4, take the portable loop, which LLVM
     // vectorises with simd128 itself. The wasm sweep under Node

@@ -77,17 +77,22 @@ pub(crate) fn cpu() -> Cpu {
                 let amd = v.ebx == 0x6874_7541 && v.edx == 0x6974_6e65 && v.ecx == 0x444d_4163;
                 // The family: base (bits 8-11) plus extended (bits 20-27)
                 // when the base is 0xF. 0x19 is Zen 3 and Zen 4, of which
-                // only Zen 4 has AVX-512 (the rules apply only where
-                // AVX-512 is the best path); Zen 5 is 0x1A.
+                // only Zen 4 has AVX-512 (CPUID leaf 7, EBX bit 16, asked
+                // only when leaf 0 reports leaf 7); Zen 5 is 0x1A.
                 let base = (id.eax >> 8) & 0xf;
                 let family = if base == 0xf {
                     base + ((id.eax >> 20) & 0xff)
                 } else {
                     base
                 };
+                #[allow(unused_unsafe)]
+                // SAFETY: leaf 7 exists: leaf 0's EAX (the highest leaf)
+                // is at least 7.
+                let avx512f = v.eax >= 7
+                    && unsafe { core::arch::x86_64::__cpuid_count(7, 0) }.ebx & (1 << 16) != 0;
                 let cpu = if intel {
                     Cpu::Intel
-                } else if amd && family == 0x19 {
+                } else if amd && family == 0x19 && avx512f {
                     Cpu::Zen4
                 } else {
                     Cpu::Other
@@ -146,12 +151,17 @@ mod tests {
                 .into()
         };
         let (vendor, family) = (field("vendor_id"), field("cpu family"));
-        let want = match (vendor.as_str(), family.as_str()) {
-            ("GenuineIntel", _) => Cpu::Intel,
-            ("AuthenticAMD", "25") => Cpu::Zen4,
+        let avx512f = field("flags").split_whitespace().any(|f| f == "avx512f");
+        let want = match (vendor.as_str(), family.as_str(), avx512f) {
+            ("GenuineIntel", _, _) => Cpu::Intel,
+            ("AuthenticAMD", "25", true) => Cpu::Zen4,
             _ => Cpu::Other,
         };
-        assert_eq!(cpu(), want, "vendor {vendor}, family {family}");
+        assert_eq!(
+            cpu(),
+            want,
+            "vendor {vendor}, family {family}, avx512f {avx512f}"
+        );
         assert_eq!(cpu(), want, "the cached answer");
     }
 }
