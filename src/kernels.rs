@@ -473,10 +473,16 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   256 bits 0.77–0.91×; f32 only: SSE2 converts f16 and bf16 in
 ///   software). f16 and bf16 bags are not in the sweep; they share f32's
 ///   loop;
-/// - row-wise 8-bit bags: 512 bits at widths a multiple of 16 or from 200
-///   (AVX2 0.77–0.92× at 16, 48, 64, 96 and 256–1024, 0.78–0.91× at 200,
-///   257, 300 and 1000), AVX2 elsewhere (512 bits 0.23–0.65× at 9–31 but
-///   24, 0.73–0.93× at 65, 100, 127 and 129);
+/// - row-wise 8-bit bags: 512 bits at widths a multiple of 16, and a
+///   multiple of 8 from 200 (AVX2 0.77–0.92× at 16, 48, 64, 96 and
+///   256–1024, 0.96–0.98× at 200, 208 and 1000), AVX2 elsewhere (512 bits
+///   0.23–0.65× at 9–31 but 24, 0.73–0.93× at 65, 100, 127 and 129; from
+///   200, where an earlier rule took 512 bits at every width, 0.82–0.83×
+///   at 255 in three whole sweeps, and in one run of
+///   `SWEEP_DIMS=200,201,…,1015 report -- sweep "bags sum rowwise8"` at
+///   32 widths from 200 to 1015, 0.76–0.98× at every width not a
+///   multiple of 8: 0.76–0.78× at 207 and 215, 0.82–0.84× at 255, 263,
+///   271 and 303);
 /// - f16 gathers: 256 bits at dims 5–7, 9–15 and from 33 (512 bits
 ///   0.92–0.94× at 5–15, 0.61–0.88× at 13–15 in the first three sweeps,
 ///   0.92–0.98× at most dims from 33); 512 bits at 16–32, where it led
@@ -507,7 +513,11 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
             3 if !weighted && T::NAME == "f32" => Isa::Sse2,
             _ => Isa::Avx512Ymm,
         },
-        ("rowwise8", Some(_)) if dim.is_multiple_of(16) || dim >= 200 => Isa::Avx512,
+        ("rowwise8", Some(_))
+            if dim.is_multiple_of(16) || (dim >= 200 && dim.is_multiple_of(8)) =>
+        {
+            Isa::Avx512
+        }
         ("rowwise8", Some(_)) => Isa::Avx2,
         ("f16", None) if matches!(dim, 5..=7 | 9..=15 | 33..) => Isa::Avx512Ymm,
         ("bf16", None) => match dim {
