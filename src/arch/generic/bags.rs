@@ -36,7 +36,8 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
     }
 }
 
-/// Whether rows of `row_bytes` are a whole number of 4 KB long, which the
+/// Whether rows of `row_bytes` are a whole number of 4 KB long (2 KB on
+/// x86_64, below), which the
 /// bags pool `GROUP` rows per column-block pass (`bag_groups`): the same
 /// columns of every such row share an L1 set (12 ways on Zen 5), and a
 /// pass over a bag of 20 of them evicted what the prefetcher brought for
@@ -59,10 +60,31 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
 /// the byte formats' code too, V8 ran row-wise 8-bit bags at every dim in
 /// 1.2–2.2× their time, so those keep one loop (their rows are 4 KB only
 /// at dim 4088). NEON has not been timed.
+///
+/// On x86_64, rows a whole number of 2 KB long too: on Zen 4 (L1 of 8
+/// ways) the same columns of such rows share two L1 sets, 16 lines for a
+/// bag of 20. The sweep (`SWEEP_DIMS=384,496,504,512,520,528,768,1008,
+/// 1024,1040 report -- sweep bags`, AMD EPYC Zen 4, bags of 20, two runs)
+/// had every path at dim 512 at 0.56–0.85× its speed at 496–528 (× the
+/// naive loop: Sum on SSE2 1.17 against 1.61–1.68, on AVX2 1.36–1.38
+/// against 2.04–2.43; weighted Sum on SSE2 0.89, below the naive loop,
+/// against 1.27–1.31). With 2 KB rows in groups too (`SWEEP_US=1
+/// SWEEP_DIMS=256,384,512,520,768,1000,1024,2048`, two runs of each
+/// build in turn, the fastest, new time over old): at 512 Sum 0.68–0.87,
+/// Mean 0.69–0.87, Max 0.74–0.87 on every path, weighted Sum 0.70 on SSE2
+/// (0.99 on the others); × the naive loop at 512 after: SSE2 1.29–1.63,
+/// AVX2 1.78–2.43. The other dims run the same code in both builds
+/// (0.93–1.08 but one noisy run at 384). Groups of 4 or 6 rows instead
+/// of 8 (dims 512–4096, two runs): no steady difference.
 const fn rows_4k<C: Codec>(row_bytes: usize) -> bool {
-    (cfg!(target_arch = "x86_64") || (cfg!(target_arch = "wasm32") && core::mem::size_of::<C::Unit>() > 1))
-        && row_bytes > 0
-        && row_bytes.is_multiple_of(4096)
+    row_bytes > 0
+        && if cfg!(target_arch = "x86_64") {
+            row_bytes.is_multiple_of(2048)
+        } else {
+            cfg!(target_arch = "wasm32")
+                && core::mem::size_of::<C::Unit>() > 1
+                && row_bytes.is_multiple_of(4096)
+        }
 }
 
 /// One non-empty bag as the column passes see it: the table's first unit
