@@ -8,8 +8,9 @@
 //! `cargo run --release --example report [group] [case-filter]`, groups
 //! `gather`, `scatter`, `bags`, `experiment`, `quantized`, `seed`; and
 //! `cargo run --release --example report -- dram`: a 1 GiB table at dims
-//! 16, 64 and 256 against a hand-written prefetching loop at several
-//! distances, and the sequential read bandwidth (about a minute); and
+//! 16, 64 and 256 (`DRAM_DIMS=1024,4096` for others) against a
+//! hand-written prefetching loop at several distances, and the sequential
+//! read bandwidth (about a minute); and
 //! `cargo run --release --example report -- sweep [kernel-filter]`: every
 //! kernel at every dim from 1 to 33 and 19 larger ones, every path against
 //! the naive loop (each variant's fastest round), with the shortfalls
@@ -556,7 +557,7 @@ fn prefetch_row(t: &[f32], dim: usize, ids: &[u32], p: usize) {
 
 /// The DRAM group: a 1 GiB f32 table, one core, 4096 random rows per call
 /// (64 id sets in rotation, so no call finds its rows in cache), at dims
-/// 16, 64 and 256: gather, bags (204 bags of 20) and scatter-add against a
+/// 16, 64 and 256 (or the list in `DRAM_DIMS`): gather, bags (204 bags of 20) and scatter-add against a
 /// hand-written loop that prefetches every line of the row `k` rows ahead
 /// (k from the bytes in flight), at several distances; and the sequential
 /// read bandwidth.
@@ -586,7 +587,11 @@ fn dram() {
         );
     }
     let table = &table;
-    for dim in [16usize, 64, 256] {
+    let dims: Vec<usize> = std::env::var("DRAM_DIMS")
+        .ok()
+        .map(|l| l.split(',').filter_map(|d| d.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![16, 64, 256]);
+    for dim in dims {
         let rows = TABLE / dim;
         let row_bytes = dim * 4;
         let ids = &IdSets::new(&mut Rng(0xd1a ^ dim as u64), SETS, LOOKUPS, rows);
