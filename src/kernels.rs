@@ -471,8 +471,12 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   fastest or within 5%; 256 bits 0.69–0.72× at 1); unweighted Sum and
 ///   Mean of 3 columns on SSE2 (within 5% of the fastest in every sweep,
 ///   256 bits 0.77–0.91×; f32 only: SSE2 converts f16 and bf16 in
-///   software). f16 and bf16 bags are not in the sweep; they share f32's
-///   loop;
+///   software); unweighted Sum and Mean (and SqrtN, Mean's loop) of 5–7
+///   and 9–15 columns on AVX2, the one path within 10% of the fastest in
+///   each of three builds whose code layout differed (nine whole sweeps,
+///   three of each build, the median of each: AVX2 0.98–1.00×, 256 bits
+///   0.87–0.92×, 512 bits 0.82–0.93×; 256 bits had led at 8). f16 and bf16
+///   bags are not in the sweep; they share f32's loop;
 /// - row-wise 8-bit bags: 512 bits at widths a multiple of 16, and a
 ///   multiple of 8 from 200 (AVX2 0.77–0.92× at 16, 48, 64, 96 and
 ///   256–1024, 0.96–0.98× at 200, 208 and 1000), AVX2 elsewhere (512 bits
@@ -483,7 +487,12 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   32 widths from 200 to 1015, 0.76–0.98× at every width not a
 ///   multiple of 8: 0.76–0.78× at 207 and 215, 0.82–0.84× at 255, 263,
 ///   271 and 303);
-/// - f16 gathers: 256 bits at dims 5–7, 9–15 and from 33 (512 bits
+/// - f16 gathers: AVX2 at dims 1–3, the one path within 10% of the
+///   fastest in each of three builds whose code layout differed (512 bits
+///   0.74–1.0×, 256 bits 0.78–1.0×; `SWEEP_US=1 SWEEP_DIMS=1,2,3,9,12,15
+///   report -- sweep gather`, four runs of each build in turn, the
+///   fastest: AVX2 6.9–7.6 µs, 512 bits 7.1–9.4, 256 bits 7.0–9.1);
+///   256 bits at dims 5–7, 9–15 and from 33 (512 bits
 ///   0.92–0.94× at 5–15, 0.61–0.88× at 13–15 in the first three sweeps,
 ///   0.92–0.98× at most dims from 33); 512 bits at 16–32, where it led
 ///   or tied (256 bits 0.91–0.98× at 17–31 but 24); AVX2 at 4 and 8 as
@@ -511,6 +520,7 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
             32.. if dim.is_multiple_of(16) => Isa::Avx512,
             1 | 3 if p == Pooling::Max => Isa::Avx2,
             3 if !weighted && T::NAME == "f32" => Isa::Sse2,
+            5..=7 | 9..=15 if p != Pooling::Max && !weighted => Isa::Avx2,
             _ => Isa::Avx512Ymm,
         },
         ("rowwise8", Some(_))
@@ -519,6 +529,7 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
             Isa::Avx512
         }
         ("rowwise8", Some(_)) => Isa::Avx2,
+        ("f16", None) if dim < 4 => Isa::Avx2,
         ("f16", None) if matches!(dim, 5..=7 | 9..=15 | 33..) => Isa::Avx512Ymm,
         ("bf16", None) => match dim {
             2 | 3 | 5..=7 => Isa::Avx2,

@@ -125,6 +125,7 @@ macro_rules! for_rows {
         let n = idx.len();
         let mut $i = 0;
         let ahead_rows = $crate::arch::generic::prefetch_ahead($row_bytes);
+        let head = $crate::arch::generic::prefetch_head($row_bytes);
         if $prefetch && n > ahead_rows {
             while $i < n - ahead_rows {
                 // SAFETY: `i + ahead_rows < n`; the row it names is valid,
@@ -133,7 +134,7 @@ macro_rules! for_rows {
                     let ahead = $crate::arch::generic::row_at(idx, $i + ahead_rows);
                     $crate::arch::generic::prefetch_row::<$v>(
                         $base.add(ahead * $row_bytes),
-                        $crate::arch::generic::prefetch_head($row_bytes),
+                        head,
                     );
                 }
                 // SAFETY: `i < n`.
