@@ -36,9 +36,9 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
     }
 }
 
-/// Whether rows of `row_bytes` are a whole number of 4 KB long (2 KB on
-/// x86_64, below), which the
-/// bags pool `GROUP` rows per column-block pass (`bag_groups`): the same
+/// Whether the bags pool rows of `row_bytes` `GROUP` at a time per
+/// column-block pass (`bag_groups`): rows a whole number of 4 KB long (2 KB
+/// on x86_64, below). The same
 /// columns of every such row share an L1 set (12 ways on Zen 5), and a
 /// pass over a bag of 20 of them evicted what the prefetcher brought for
 /// the next block. The sweep (`SWEEP_US=1 SWEEP_DIMS=1000,1024,1025,2048,
@@ -76,7 +76,7 @@ impl<T: Codec, I: Index, O: Index> Job for Bags<'_, T, I, O> {
 /// AVX2 1.78–2.43. The other dims run the same code in both builds
 /// (0.93–1.08 but one noisy run at 384). Groups of 4 or 6 rows instead
 /// of 8 (dims 512–4096, two runs): no steady difference.
-const fn rows_4k<C: Codec>(row_bytes: usize) -> bool {
+const fn grouped_rows<C: Codec>(row_bytes: usize) -> bool {
     row_bytes > 0
         && if cfg!(target_arch = "x86_64") {
             row_bytes.is_multiple_of(2048)
@@ -357,7 +357,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
             }
         }};
     }
-    if rows_4k::<C>(row_bytes) && dim.is_multiple_of(4 * l) {
+    if grouped_rows::<C>(row_bytes) && dim.is_multiple_of(4 * l) {
         each_bag!(|bag| {
             if bag.rows.len() > GROUP {
                 bag_groups::<V, C, I>(bag);

@@ -66,7 +66,7 @@ pub(crate) const fn prefetch_ahead(row_bytes: usize) -> usize {
 /// - L3-sized tables (`SWEEP_US=1 SWEEP_DIMS=1536,2048,3072,4096 report
 ///   -- sweep`, 6–16 MB tables, three runs of each build in turn, the
 ///   fastest, new time over old): scatter-add f32 0.67–0.88 on AVX2 and
-///   AVX-512 (at 0.81–1.00× the naive loop before, 1.12–1.23× after),
+///   AVX-512 (at 0.81–1.02× the naive loop before, 1.12–1.23× after),
 ///   bags 0.81–0.93, gather f32 0.80–0.89 (the SIMD paths had trailed the
 ///   portable path's one `memcpy` a row at 0.80–0.87×; now they tie it),
 ///   gather f16→f32 and bf16→f32 0.78–1.00, scatter-add bf16 0.77–0.96.
