@@ -772,6 +772,8 @@ fn large_tables_take_the_prefetch_path() {
     check_large::<f32>(17_000, 64, 3000, 11);
     check_large::<f16>(40_000, 57, 2000, 12);
     check_large::<bf16>(3_000, 700, 400, 13);
+    // Rows over 2 KB, of which the prefetch takes the first 512 bytes.
+    check_large::<f32>(1_100, 1_000, 300, 14);
 }
 
 /// Scatter-add into tables between 200 KiB and 4 MiB with rows of 256
