@@ -74,7 +74,7 @@ impl Kernels {
     /// them). On AMD Zen 4 (family 0x19 with AVX-512, whose 512-bit
     /// instructions run as two 256-bit halves) bags, same-type gathers of
     /// rows over 8 bytes from tables in cache, and some narrow rows take
-    /// the 256-bit form too, by rules of its own. The CPU's kind is read
+    /// the 256-bit form too, and some short rows AVX2, by rules of its own. The CPU's kind is read
     /// once (`cpuid`) and cached. `Kernels::new(isa)` keeps its path
     /// throughout.
     #[inline]
