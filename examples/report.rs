@@ -36,8 +36,8 @@ use embedding_kernels::{
 mod harness;
 use harness::quantized_naive::Naive as NaiveDequant;
 use harness::{
-    Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums, naive_gather,
-    naive_scatter, next, quantized,
+    Aligned, Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums,
+    naive_gather, naive_scatter, next, quantized,
 };
 
 const LOOKUPS: usize = 4096;
@@ -139,13 +139,31 @@ fn gather_case<T: GatherInto<f32>, U>(
     report(title, LOOKUPS * dim * 4, variants);
 }
 
-/// gather f32 from a `rows`×`dim` table, `sets` id sets.
-fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
-    let table: Vec<f32> = (0..rows * dim).map(|v| v as f32).collect();
+/// Where a table starts, in a case's title: on a 64-byte boundary (every
+/// case but the `experiment` group's), or `offset` bytes past one.
+fn placement(offset: usize) -> String {
+    if offset == 0 {
+        "table on a 64-byte line".into()
+    } else {
+        format!("table {offset} B past a line")
+    }
+}
+
+/// gather f32 from a `rows`×`dim` table starting `offset` bytes past a
+/// 64-byte boundary (see `harness::Aligned`), `sets` id sets. With rows of
+/// 64 bytes (dim 16), each row sits in one cache line at offset 0 and
+/// straddles two at offset 16, where a heap `Vec<f32>` of this size starts
+/// on glibc; the `experiment` group measures both.
+fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize, offset: usize) {
+    let table = Aligned::new(rows * dim, offset, |v| v as f32);
     let mb = (rows * dim * 4) >> 20;
+    let title = format!(
+        "gather f32, {rows}x{dim} ({mb} MB, {}), {LOOKUPS} lookups",
+        placement(offset)
+    );
     gather_case(
         rng,
-        &format!("gather f32, {rows}x{dim} ({mb} MB table), {LOOKUPS} lookups"),
+        &format!("{}{title}", if offset == 0 { "" } else { "experiment: " }),
         (Table::new(&table, dim).unwrap(), rows, dim),
         sets,
         Some((&table[..], copy_row)),
@@ -153,39 +171,16 @@ fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
 }
 
 fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
-    let table: Vec<f16> = (0..rows * dim)
-        .map(|v| f16::from_f32(v as f32 / 9.0))
-        .collect();
-    gather_case(
-        rng,
-        &format!("gather f16->f32, {rows}x{dim}, {LOOKUPS} lookups"),
-        (Table::new(&table, dim).unwrap(), rows, dim),
-        1,
-        Some((&table[..], convert_row(f16::to_f32))),
-    );
-}
-
-/// Experiment: how much of a gather's speed is the table's alignment? The
-/// same `rows`×`dim` f32 gather from a table starting `offset` bytes past a
-/// 64-byte boundary: rows of 64 bytes (dim 16) sit in one cache line each
-/// at offset 0 and straddle two at offset 16 (a `Vec<f32>` from the heap is
-/// 16-byte aligned; a memory map is page-aligned).
-fn gather_alignment_experiment(rng: &mut Rng, rows: usize, dim: usize, offset: usize) {
-    let mut backing: Vec<f32> = vec![0.0; rows * dim + 16];
-    let skip = backing.as_ptr().align_offset(64) + offset / 4;
-    let table = &mut backing[skip..skip + rows * dim];
-    for (v, x) in table.iter_mut().enumerate() {
-        *x = v as f32;
-    }
-    let table = &*table;
+    let table = Aligned::new(rows * dim, 0, |v| f16::from_f32(v as f32 / 9.0));
     gather_case(
         rng,
         &format!(
-            "experiment: gather f32, {rows}x{dim}, table at a 64-byte boundary + {offset} B, {LOOKUPS} lookups"
+            "gather f16->f32, {rows}x{dim} ({}), {LOOKUPS} lookups",
+            placement(0)
         ),
-        (Table::new(table, dim).unwrap(), rows, dim),
+        (Table::new(&table, dim).unwrap(), rows, dim),
         1,
-        Some((table, copy_row)),
+        Some((&table[..], convert_row(f16::to_f32))),
     );
 }
 
@@ -286,14 +281,8 @@ fn scatter_grouping_experiment(rng: &mut Rng, rows: usize, dim: usize, sets: usi
     );
 }
 
-fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
-    // Written element by element: a zeroed `vec!` is calloc'd, and its pages
-    // would fault in during the first timed calls.
-    let table = &std::cell::RefCell::new(
-        (0..rows * dim)
-            .map(|v| (v % 5) as f32)
-            .collect::<Vec<f32>>(),
-    );
+fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize, offset: usize) {
+    let table = &std::cell::RefCell::new(Aligned::new(rows * dim, offset, |v| (v % 5) as f32));
     let ids = &IdSets::new(rng, sets, LOOKUPS, rows);
     let grad: &Vec<f32> = &(0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
     let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);
@@ -318,7 +307,11 @@ fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize) {
     }));
     let mb = (rows * dim * 4) >> 20;
     report(
-        &format!("scatter-add f32, {rows}x{dim} ({mb} MB table), {LOOKUPS} rows (bytes: gradient)"),
+        &format!(
+            "{}scatter-add f32, {rows}x{dim} ({mb} MB, {}), {LOOKUPS} rows (bytes: gradient)",
+            if offset == 0 { "" } else { "experiment: " },
+            placement(offset)
+        ),
         LOOKUPS * dim * 4,
         variants,
     );
@@ -496,7 +489,7 @@ fn quantized_cases(rng: &mut Rng) {
     // DRAM: the 8-bit table (72 MB) against the f32 table (256 MB), 1M x 64.
     quantized_gather_case::<Rowwise8>(rng, 1 << 20, 64, 256);
     quantized_gather_case::<Q8_0>(rng, 1 << 20, 64, 256);
-    gather_f32_case(rng, 1 << 20, 64, 256);
+    gather_f32_case(rng, 1 << 20, 64, 256, 0);
 }
 
 // ------------------------------------------------------------------- DRAM
@@ -1131,25 +1124,25 @@ fn main() {
     }
     let want = |name: &str| only.is_empty() || name.contains(only.as_str());
     if want("gather") {
-        gather_f32_case(&mut rng, 1000, 64, 1);
-        gather_f32_case(&mut rng, 1000, 16, 1);
-        gather_f32_case(&mut rng, 1000, 4, 1);
+        gather_f32_case(&mut rng, 1000, 64, 1, 0);
+        gather_f32_case(&mut rng, 1000, 16, 1, 0);
+        gather_f32_case(&mut rng, 1000, 4, 1, 0);
         gather_f16_case(&mut rng, 1000, 64);
-        gather_f32_case(&mut rng, 1 << 20, 64, 256);
+        gather_f32_case(&mut rng, 1 << 20, 64, 256, 0);
     }
     if want("scatter") {
-        scatter_case(&mut rng, 1000, 64, 1);
-        scatter_case(&mut rng, 1000, 4, 1);
-        scatter_case(&mut rng, 1 << 20, 64, 256);
+        scatter_case(&mut rng, 1000, 64, 1, 0);
+        scatter_case(&mut rng, 1000, 4, 1, 0);
+        scatter_case(&mut rng, 1 << 20, 64, 256, 0);
     }
     if want("experiment") {
         scatter_grouping_experiment(&mut rng, 1000, 64, 1, true);
         scatter_grouping_experiment(&mut rng, 100_000, 256, 16, true);
         scatter_grouping_experiment(&mut rng, 1 << 20, 64, 256, false);
-        for dim in [16, 64] {
-            gather_alignment_experiment(&mut rng, 1000, dim, 0);
-            gather_alignment_experiment(&mut rng, 1000, dim, 16);
-        }
+        // The in-cache cases from a table where a heap `Vec` starts.
+        gather_f32_case(&mut rng, 1000, 64, 1, 16);
+        gather_f32_case(&mut rng, 1000, 16, 1, 16);
+        scatter_case(&mut rng, 1000, 64, 1, 16);
     }
     if want("bags") {
         bags_f32_case(&mut rng, 100_000, 64, 20);

@@ -34,6 +34,49 @@ impl Rng {
     }
 }
 
+/// `len` values, `f(i)` each, starting `offset` bytes past a 64-byte
+/// boundary (a cache line on every CPU measured here), inside a `Vec` with
+/// room to spare.
+///
+/// The report's in-cache tables start on a line (offset 0), so a figure
+/// does not depend on where the allocator put the table: a heap `Vec<f32>`
+/// of a few hundred KB is 16-byte aligned, 16 bytes past a line on glibc,
+/// and each 64-byte row then touches two lines instead of one (its cost is
+/// the report's `experiment` group, which measures both placements).
+pub struct Aligned<T> {
+    buf: Vec<T>,
+    start: usize,
+    len: usize,
+}
+
+impl<T: Copy> Aligned<T> {
+    pub fn new(len: usize, offset: usize, mut f: impl FnMut(usize) -> T) -> Aligned<T> {
+        let size = std::mem::size_of::<T>();
+        assert!(offset < 64 && offset.is_multiple_of(size));
+        // Every element written (not a calloc'd `vec!`): no page faults in
+        // the first timed calls.
+        let mut buf: Vec<T> = (0..len + 128 / size).map(|_| f(0)).collect();
+        let start = buf.as_ptr().align_offset(64) + offset / size;
+        for (i, x) in buf[start..start + len].iter_mut().enumerate() {
+            *x = f(i);
+        }
+        Aligned { buf, start, len }
+    }
+}
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.buf[self.start..self.start + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
+}
+
 /// memcpy as the standard library does it (`copy_from_slice`, glibc
 /// `memcpy`).
 #[inline(never)]
