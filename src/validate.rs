@@ -2,7 +2,7 @@
 //! writes anything, so an erroring call leaves every buffer untouched.
 //!
 //! The index range check ("in range": `0 <= i < rows`) is the only one on
-//! the hot path: a min/max fold (`Index::all_in_range`) that each ISA
+//! the hot path: a fold (`Index::all_in_range`) that each ISA
 //! compiles with its own instructions ([`Kernels`](crate::Kernels) runs it
 //! through the same trampoline as the kernel); only when it fails is the
 //! first bad position searched for, by [`first_out_of_range`].

@@ -64,6 +64,56 @@ fn index_out_of_range_names_position_value_and_rows() {
     );
 }
 
+/// The range check is a vectorised fold on each path (an OR of compares,
+/// or a max fold where the ISA has an unsigned max): over slices long
+/// enough for its main loop and its tail, one bad index at every position,
+/// just past the last row or at the type's maximum, is found and named, and
+/// a slice whose largest index is the last row passes.
+#[test]
+fn range_check_finds_one_bad_index_anywhere_in_a_long_slice() {
+    fn check<I: embedding_kernels::Index + Copy>(of: impl Fn(usize) -> I, bad: &[I]) {
+        let t = table();
+        for k in kernels() {
+            for len in [1, 7, 8, 15, 16, 17, 31, 32, 33, 64, 100, 257] {
+                let ok: Vec<I> = (0..len).map(|p| of((p * 3 + 1) % ROWS)).collect();
+                let mut out = vec![0.0f32; len * DIM];
+                let mut last = ok.clone();
+                last[len / 2] = of(ROWS - 1);
+                assert_eq!(
+                    k.gather(Table::new(&t, DIM).unwrap(), &last, &mut out),
+                    Ok(()),
+                    "{} len {len}",
+                    k.isa()
+                );
+                for &b in bad {
+                    for position in 0..len {
+                        let mut idx = ok.clone();
+                        idx[position] = b;
+                        let want = Error::IndexOutOfRange {
+                            position,
+                            value: b.value(),
+                            rows: ROWS,
+                        };
+                        assert_eq!(
+                            k.gather(Table::new(&t, DIM).unwrap(), &idx, &mut out),
+                            Err(want),
+                            "{} len {len}",
+                            k.isa()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    check(|r| r as u8, &[ROWS as u8, u8::MAX]);
+    check(|r| r as u16, &[ROWS as u16, u16::MAX]);
+    check(|r| r as u32, &[ROWS as u32, u32::MAX]);
+    check(|r| r as u64, &[ROWS as u64, u64::MAX]);
+    check(|r| r, &[ROWS, usize::MAX]);
+    check(|r| r as i32, &[ROWS as i32, -1, i32::MIN, i32::MAX]);
+    check(|r| r as i64, &[ROWS as i64, -1, i64::MIN, i64::MAX]);
+}
+
 #[test]
 fn wrong_output_length() {
     gather_err(

@@ -151,6 +151,10 @@ pub(crate) mod sealed {
         /// compiles it with its own instructions): an OR of compares for
         /// the unsigned types, a min/max fold for the signed ones.
         fn all_in_range(s: &[Self], rows: u64) -> bool;
+        /// As [`all_in_range`](SealedIndex::all_in_range), a max fold for
+        /// the unsigned types too: for the ISAs with an unsigned integer
+        /// max (`Vector::UNSIGNED_MAX`), where it is the faster fold.
+        fn all_in_range_by_max(s: &[Self], rows: u64) -> bool;
     }
 }
 
@@ -253,6 +257,13 @@ macro_rules! unsigned_index {
                 let rows = rows as $t;
                 !s.iter().fold(false, |bad, &x| bad | (x >= rows))
             }
+            #[inline(always)]
+            fn all_in_range_by_max(s: &[Self], rows: u64) -> bool {
+                if rows > <$t>::MAX as u64 {
+                    return true;
+                }
+                s.is_empty() || s.iter().fold(0, |m: $t, &x| m.max(x)) < rows as $t
+            }
         }
         impl Index for $t {
             #[inline]
@@ -276,6 +287,10 @@ macro_rules! signed_index {
                     .iter()
                     .fold((0 as $t, 0 as $t), |(lo, hi), &x| (lo.min(x), hi.max(x)));
                 s.is_empty() || (min >= 0 && (max as u64) < rows)
+            }
+            #[inline(always)]
+            fn all_in_range_by_max(s: &[Self], rows: u64) -> bool {
+                Self::all_in_range(s, rows)
             }
         }
         impl Index for $t {

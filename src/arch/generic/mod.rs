@@ -206,10 +206,11 @@ pub(crate) const fn masked_bag_tails<V: Vector>() -> bool {
     V::MASKED && V::LANES >= 16
 }
 
-/// The index range check, `0 <= i < rows` for every index: the min/max fold
-/// of `Index::all_in_range`, compiled by each trampoline with its ISA's
-/// instructions (AVX2 `vpmaxud`, not SSE2's emulation of it). `true` when
-/// every index is in range.
+/// The index range check, `0 <= i < rows` for every index: the fold of
+/// `Index::all_in_range` (an OR of compares), or on the ISAs with an
+/// unsigned max its max fold (`Vector::UNSIGNED_MAX`), compiled by each
+/// trampoline with its ISA's instructions. `true` when every index is in
+/// range.
 pub(crate) struct InRange<'a, I> {
     pub indices: &'a [I],
     pub rows: usize,
@@ -223,6 +224,10 @@ impl<I: Index> Job for InRange<'_, I> {
     }
     #[inline(always)]
     unsafe fn simd<V: Vector>(self) -> bool {
-        I::all_in_range(self.indices, self.rows as u64)
+        if V::UNSIGNED_MAX {
+            I::all_in_range_by_max(self.indices, self.rows as u64)
+        } else {
+            I::all_in_range(self.indices, self.rows as u64)
+        }
     }
 }

@@ -36,6 +36,7 @@ unsafe fn f32_to_bf16_bits(v: __m256) -> __m256i {
 // the lanes read or written; all loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 8;
+    const UNSIGNED_MAX: bool = true;
     type Half = H;
     const FMA: bool = true;
 
@@ -225,6 +226,7 @@ pub(crate) struct H(S);
 // lanes read or written.
 impl Vector for H {
     const LANES: usize = 4;
+    const UNSIGNED_MAX: bool = true;
     type Half = H;
     const FMA: bool = true;
     const REGISTER_PARTIAL: bool = true;

@@ -58,6 +58,7 @@ const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 // loads and stores are unaligned forms.
 impl Vector for V {
     const LANES: usize = 16;
+    const UNSIGNED_MAX: bool = true;
     type Half = super::avx2::V;
     const FMA: bool = true;
     const MASKED: bool = true;
@@ -363,6 +364,7 @@ unsafe fn f32_to_bf16_y(v: __m256) -> __m128i {
 // stores are unaligned forms.
 impl Vector for Y {
     const LANES: usize = 8;
+    const UNSIGNED_MAX: bool = true;
     type Half = super::avx2::H;
     const FMA: bool = true;
     const MASKED: bool = true;
