@@ -495,8 +495,13 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   256 bits at dims 5–7, 9–15 and from 33 (512 bits
 ///   0.92–0.94× at 5–15, 0.61–0.88× at 13–15 in the first three sweeps,
 ///   0.92–0.98× at most dims from 33); 512 bits at 16–32, where it led
-///   or tied (256 bits 0.91–0.98× at 17–31 but 24); AVX2 at 4 and 8 as
-///   on Zen 5;
+///   or tied (256 bits 0.91–0.98× at 17–31 but 24); 256 bits at 4, where
+///   `dispatched` on AVX2 ran at 0.85–0.89× the fastest path in five of
+///   five sweeps (1.76–1.82 µs against AVX2's own variant's 1.53–1.72)
+///   and on 256 bits at 0.98–1.0× (`SWEEP_US=1 SWEEP_DIMS=4,8 report --
+///   sweep "gather f16->f32"`, three runs of each build in turn); AVX2 at
+///   8 as on Zen 5 (`dispatched` 0.90–0.92× the AVX2 variant with either
+///   rule there: its AVX2 and 256-bit runs are the same speed);
 /// - bf16 gathers: AVX2 at dims 2, 3 and 5–7 (both AVX-512 forms
 ///   0.65–0.79×), 256 bits at 4 and 8–15 (512 bits 0.55× at 4, 0.86–0.88×
 ///   at 9–14), 512 bits elsewhere (256 bits 0.78–0.89× from 17, 0.87× at
@@ -530,6 +535,7 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
         }
         ("rowwise8", Some(_)) => Isa::Avx2,
         ("f16", None) if dim < 4 => Isa::Avx2,
+        ("f16", None) if dim == 4 => Isa::Avx512Ymm,
         ("f16", None) if matches!(dim, 5..=7 | 9..=15 | 33..) => Isa::Avx512Ymm,
         ("bf16", None) => match dim {
             2 | 3 | 5..=7 => Isa::Avx2,
