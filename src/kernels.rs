@@ -486,7 +486,9 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   `SWEEP_DIMS=200,201,…,1015 report -- sweep "bags sum rowwise8"` at
 ///   32 widths from 200 to 1015, 0.76–0.98× at every width not a
 ///   multiple of 8: 0.76–0.78× at 207 and 215, 0.82–0.84× at 255, 263,
-///   271 and 303);
+///   271 and 303); but 256 bits below 4 columns (1.0× the fastest in
+///   each of three builds whose layout differed, AVX2 0.90–0.98×; eleven
+///   whole sweeps, the median of each build);
 /// - f16 gathers: AVX2 at dims 1–3, the one path within 10% of the
 ///   fastest in each of three builds whose code layout differed (512 bits
 ///   0.74–1.0×, 256 bits 0.78–1.0×; `SWEEP_US=1 SWEEP_DIMS=1,2,3,9,12,15
@@ -506,8 +508,11 @@ fn intel_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> 
 ///   0.65–0.79×), 256 bits at 4 and 8–15 (512 bits 0.55× at 4, 0.86–0.88×
 ///   at 9–14), 512 bits elsewhere (256 bits 0.78–0.89× from 17, 0.87× at
 ///   16 in the second set of sweeps);
-/// - row-wise 8-bit gathers: 256 bits at dims 2, 3 and 5–7 (AVX2
-///   0.70–0.88×, 512 bits 0.36–0.84×); AVX2 at 4 and 8–15 as on Zen 5;
+/// - row-wise 8-bit gathers: 256 bits at dims 2 and 3 (AVX2 0.76–0.94×,
+///   512 bits 0.70–0.98×); 512 bits at 4 and 8 (the fastest in each of
+///   the three builds above, AVX2 0.91–0.96×); AVX2 at 5–7 (the fastest
+///   in each, 256 bits 0.89–1.0×, where it had led an earlier sweep) and
+///   at 9–15 as on Zen 5;
 /// - row-wise 4- and 2-bit gathers (2-bit not in the sweep; the same
 ///   loop): 256 bits below 9 columns but 4 (512 bits 0.57–0.67× at 4 and
 ///   8), AVX2 at 4 and 24 as on Zen 5, 512 bits elsewhere.
@@ -533,6 +538,7 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
         {
             Isa::Avx512
         }
+        ("rowwise8", Some(_)) if dim < 4 => Isa::Avx512Ymm,
         ("rowwise8", Some(_)) => Isa::Avx2,
         ("f16", None) if dim < 4 => Isa::Avx2,
         ("f16", None) if dim == 4 => Isa::Avx512Ymm,
@@ -542,7 +548,8 @@ fn zen4_reads<T: Format>(dim: usize, bags: Option<Pooling>, weighted: bool) -> I
             4 | 8..=15 => Isa::Avx512Ymm,
             _ => Isa::Avx512,
         },
-        ("rowwise8", None) if matches!(dim, 2 | 3 | 5..=7) => Isa::Avx512Ymm,
+        ("rowwise8", None) if matches!(dim, 2 | 3) => Isa::Avx512Ymm,
+        ("rowwise8", None) if matches!(dim, 4 | 8) => Isa::Avx512,
         ("rowwise4" | "rowwise2", None) if dim < 9 && dim != 4 => Isa::Avx512Ymm,
         _ => zen5,
     }
