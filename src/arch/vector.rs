@@ -166,6 +166,26 @@ pub trait Vector: Copy {
             Self::load(buf.as_ptr())
         }
     }
+    /// Whether [`Vector::load_u4_scaled`] looks the codes up in a table of
+    /// the row's 16 values ([`Vector::u4_table`], one permute a vector)
+    /// instead of converting and scaling each code: AVX-512's 16 lanes,
+    /// where the table is one register.
+    const U4_TABLE: bool = false;
+    /// The row's 16 values `scale·q + bias`, `q` = 0..16, one per lane,
+    /// each rounded as [`Vector::load_u4_scaled`] rounds it, where
+    /// [`Vector::U4_TABLE`] (else unused: `scale`).
+    #[inline(always)]
+    unsafe fn u4_table(scale: Self, _bias: Self) -> Self {
+        scale
+    }
+    /// `scale·q + bias` (the product exact, one rounding) of the `LANES`
+    /// 4-bit codes at `p` (as [`Vector::load_u4`]); `table` is
+    /// [`Vector::u4_table`] of the same scale and bias.
+    #[inline(always)]
+    unsafe fn load_u4_scaled(p: *const u8, scale: Self, bias: Self, _table: Self) -> Self {
+        // SAFETY: the caller's guarantee, as for `load_u4`.
+        unsafe { scale.mul(Self::load_u4(p)).add(bias) }
+    }
     /// Loads `LANES` 2-bit codes from `LANES / 4` bytes, low bits first
     /// (lane `4i + s` is `(byte i >> 2s) & 3`).
     #[inline(always)]

@@ -210,6 +210,9 @@ pub struct ScaledRow<V> {
     p: *const u8,
     scale: V,
     bias: V,
+    /// Row-wise 4-bit: the row's 16 values, where `V::U4_TABLE`
+    /// ([`Vector::u4_table`]); else unused.
+    table: V,
     /// Row-wise 8-bit: every `scale·q + bias` of the row is exact in f64
     /// (see [`sums_exact_in_f64`]).
     wide: bool,
@@ -303,10 +306,12 @@ impl Codec for Rowwise8 {
         // SAFETY: see above.
         unsafe {
             let (scale, bias) = (read_f32(p.add(dim)), read_f32(p.add(dim + 4)));
+            let scale_v = V::splat(scale);
             ScaledRow {
                 p,
-                scale: V::splat(scale),
+                scale: scale_v,
                 bias: V::splat(bias),
+                table: scale_v,
                 wide: !V::FMA && sums_exact_in_f64(scale, bias),
             }
         }
@@ -438,10 +443,18 @@ macro_rules! rowwise_nbit {
                 // SAFETY: see above.
                 unsafe {
                     let at = p.add(Self::code_bytes(dim));
+                    let (scale, bias) = (splat_f16::<V>(at), splat_f16::<V>(at.add(2)));
                     ScaledRow {
                         p,
-                        scale: splat_f16::<V>(at),
-                        bias: splat_f16::<V>(at.add(2)),
+                        scale,
+                        bias,
+                        // 4-bit rows on the paths with `U4_TABLE`: the
+                        // row's 16 values, each code one lookup.
+                        table: if $bits == 4 && V::U4_TABLE {
+                            V::u4_table(scale, bias)
+                        } else {
+                            scale
+                        },
                         wide: false,
                     }
                 }
@@ -450,8 +463,12 @@ macro_rules! rowwise_nbit {
             unsafe fn load<V: Vector>(row: ScaledRow<V>, j: usize) -> V {
                 // SAFETY: see above.
                 unsafe {
-                    let q = V::$load(row.p.add(j / Self::PER_BYTE));
-                    row.scale.mul(q).add(row.bias)
+                    let p = row.p.add(j / Self::PER_BYTE);
+                    if $bits == 4 {
+                        V::load_u4_scaled(p, row.scale, row.bias, row.table)
+                    } else {
+                        row.scale.mul(V::$load(p)).add(row.bias)
+                    }
                 }
             }
             #[inline(always)]

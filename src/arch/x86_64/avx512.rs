@@ -221,6 +221,36 @@ impl Vector for V {
             )))
         }
     }
+    // Under Miri (which lacks the 512-bit permutes and variable shifts
+    // used here) the trait's default serves.
+    #[cfg(not(miri))]
+    const U4_TABLE: bool = true;
+    #[cfg(not(miri))]
+    #[inline(always)]
+    unsafe fn u4_table(scale: Self, bias: Self) -> Self {
+        // SAFETY: see above. Lane `q` is `scale·q + bias`, multiplied and
+        // added as `load_u4_scaled`'s default does it per code.
+        unsafe {
+            let q = _mm512_setr_ps(
+                0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0,
+                15.0,
+            );
+            scale.mul(V(q)).add(bias)
+        }
+    }
+    #[cfg(not(miri))]
+    #[inline(always)]
+    unsafe fn load_u4_scaled(p: *const u8, _scale: Self, _bias: Self, table: Self) -> Self {
+        // SAFETY: see above; 8 bytes are read, each into two lanes. The
+        // permute reads each index's low 4 bits: the byte's low nibble in
+        // even lanes, its high nibble (shifted down) in odd ones.
+        unsafe {
+            let x = _mm_loadl_epi64(p.cast());
+            let x = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(x, x));
+            let sh = _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0);
+            V(_mm512_permutexvar_ps(_mm512_srlv_epi32(x, sh), table.0))
+        }
+    }
     // Under Miri (which lacks the 512-bit conversions and variable
     // shifts used here) the trait's default serves.
     #[cfg(not(miri))]
