@@ -15,7 +15,9 @@
 //! kernel at every dim from 1 to 33 and 19 larger ones, every path against
 //! the naive loop (each variant's fastest round), with the shortfalls
 //! listed last: a case short of a target is measured again, three more
-//! times in passes at the end, before it counts (under 20 s here); with
+//! times in passes at the end, before it counts (under 20 s here); then
+//! the five cases closest to their targets, and the ties (a path less
+//! than `SWEEP_TIE` below the naive loop, not counted short); with
 //! `SWEEP_US=1` it also prints each path's time in µs, which is what to
 //! compare between two builds (each build links its own naive loop, whose
 //! speed moves with where it lands); `SWEEP_DIMS=100,113,127` measures
