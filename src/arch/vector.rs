@@ -98,6 +98,15 @@ pub trait Vector: Copy {
     /// Hints that the cache line holding `p` will be read soon. Never faults.
     #[inline(always)]
     unsafe fn prefetch(_p: *const u8) {}
+    /// As [`Vector::prefetch`], into the level-2 cache only, where the
+    /// ISA has such a hint (x86 `prefetcht1`); elsewhere the same as
+    /// `prefetch`. For bursts of many lines at once (a whole bag's rows),
+    /// which would otherwise queue for the first level's few miss buffers.
+    #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: the caller's guarantee, as for `prefetch`.
+        unsafe { Self::prefetch(p) }
+    }
 
     // ------------------------------------------------ quantized formats
     //

@@ -1,7 +1,7 @@
 //! gather_bags: pooled lookups, each bag's columns accumulated in registers
 //! (blocks of up to four vectors) across the whole bag and stored once.
 
-use super::{PREFETCH_MIN_TABLE_BYTES, prefetch_head, prefetch_row, row_at};
+use super::{PREFETCH_MIN_TABLE_BYTES, prefetch_head, prefetch_row_l2, row_at};
 use crate::arch::vector::Vector;
 use crate::arch::{Job, portable};
 use crate::bags::divisor;
@@ -329,7 +329,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
                     if prefetch && b + 2 <= bags {
                         // The next bag's rows, a whole bag ahead.
                         for t in end..row_at(offsets, b + 2) {
-                            prefetch_row::<V>(
+                            prefetch_row_l2::<V>(
                                 base.add(row_at(indices, t) * stride).cast(),
                                 prefetch_head(row_bytes),
                             );

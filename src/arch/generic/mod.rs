@@ -112,6 +112,22 @@ pub(crate) unsafe fn prefetch_row<V: Vector>(p: *const u8, bytes: usize) {
     unsafe { V::prefetch(p.add(bytes - 1)) };
 }
 
+/// [`prefetch_row`] into the level-2 cache only (`Vector::prefetch_l2`).
+///
+/// # Safety
+/// As [`prefetch_row`].
+#[inline(always)]
+pub(crate) unsafe fn prefetch_row_l2<V: Vector>(p: *const u8, bytes: usize) {
+    let mut off = 0;
+    while off < bytes {
+        // SAFETY: as in `prefetch_row`.
+        unsafe { V::prefetch_l2(p.add(off)) };
+        off += 64;
+    }
+    // SAFETY: as in `prefetch_row`.
+    unsafe { V::prefetch_l2(p.add(bytes - 1)) };
+}
+
 /// Runs `$body` with `$i` the position and `$r` its row, for each position
 /// in order, prefetching the row `prefetch_ahead(row_bytes)` ahead when `$prefetch` is
 /// set. A macro, not a closure: closures do not inherit the trampolines' target

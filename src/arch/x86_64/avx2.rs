@@ -154,6 +154,11 @@ impl Vector for V {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(p.cast()) }
+    }
+    #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; FMA is part of this path's requirement.
         unsafe { V(_mm256_fmadd_ps(self.0, b.0, c.0)) }
@@ -298,6 +303,11 @@ impl Vector for H {
     unsafe fn prefetch(p: *const u8) {
         // SAFETY: see above.
         unsafe { S::prefetch(p) }
+    }
+    #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: see above.
+        unsafe { S::prefetch_l2(p) }
     }
     #[inline(always)]
     unsafe fn load_u8_and(p: *const u8, mask: u8) -> Self {

@@ -175,6 +175,11 @@ impl Vector for V {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(p.cast()) }
+    }
+    #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above; AVX-512F has the fused multiply-add.
         unsafe { V(_mm512_fmadd_ps(self.0, b.0, c.0)) }
@@ -478,6 +483,11 @@ impl Vector for Y {
     unsafe fn prefetch(p: *const u8) {
         // SAFETY: see above.
         unsafe { A::prefetch(p) }
+    }
+    #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: see above.
+        unsafe { A::prefetch_l2(p) }
     }
     #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {

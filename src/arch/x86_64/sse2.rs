@@ -356,6 +356,11 @@ impl Vector for V {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
     }
     #[inline(always)]
+    unsafe fn prefetch_l2(p: *const u8) {
+        // SAFETY: see above; a prefetch never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(p.cast()) }
+    }
+    #[inline(always)]
     unsafe fn mul_add_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: see above. No FMA here: two f64 lanes at a time (see
         // `fma_f64_odd`), then one rounding to f32.
