@@ -1,7 +1,7 @@
 //! gather_bags: pooled lookups, each bag's columns accumulated in registers
 //! (blocks of up to four vectors) across the whole bag and stored once.
 
-use super::{PREFETCH_MIN_TABLE_BYTES, prefetch_head, prefetch_row_l2, row_at};
+use super::{PREFETCH_MIN_TABLE_BYTES, prefetch_head, prefetch_row, prefetch_row_l2, row_at};
 use crate::arch::vector::Vector;
 use crate::arch::{Job, portable};
 use crate::bags::divisor;
@@ -302,6 +302,7 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
     let table_bytes = core::mem::size_of_val(table);
     let prefetch = table_bytes >= PREFETCH_MIN_TABLE_BYTES
         || (table_bytes >= PREFETCH_MIN_TABLE_BYTES / 4 && row_bytes <= 64 && dim >= 32);
+    let into_l2 = table_bytes >= PREFETCH_MIN_TABLE_BYTES;
     // Runs `$body` with `$bag` each non-empty bag (empty ones are zeroed),
     // prefetching the next bag's rows when `prefetch` is set. A macro, so
     // that the 4 KB-row loop below is a loop of its own. Two other layouts
@@ -329,10 +330,12 @@ pub(crate) unsafe fn bags<V: Vector, C: Codec, I: Index, O: Index>(job: Bags<'_,
                     if prefetch && b + 2 <= bags {
                         // The next bag's rows, a whole bag ahead.
                         for t in end..row_at(offsets, b + 2) {
-                            prefetch_row_l2::<V>(
-                                base.add(row_at(indices, t) * stride).cast(),
-                                prefetch_head(row_bytes),
-                            );
+                            let p = base.add(row_at(indices, t) * stride).cast();
+                            if into_l2 {
+                                prefetch_row_l2::<V>(p, prefetch_head(row_bytes));
+                            } else {
+                                prefetch_row::<V>(p, prefetch_head(row_bytes));
+                            }
                         }
                     }
                     let rows = indices.get_unchecked(start..end);
