@@ -1,5 +1,6 @@
 //! A quick single-thread performance report (well under a minute): for each
-//! case (in cache: 1000 rows, 4096 lookups; in DRAM: 1M rows) and each ISA
+//! case (in cache: 1000 rows, 4096 lookups, the table on a 64-byte line,
+//! see `harness::Aligned`; in DRAM: 1M rows) and each ISA
 //! path this CPU has, GB/s, the ratio to a copy of the same bytes (the
 //! faster of `memcpy` and a plain AVX loop, see `harness::copy_loop`) and
 //! the ratio to the naive loop, all measured in the same run, interleaved,
