@@ -1,6 +1,6 @@
 //! A quick single-thread performance report (well under a minute): for each
 //! case (in cache: 1000 rows, 4096 lookups, the table on a 64-byte line,
-//! see `harness::Aligned`; in DRAM: 1M rows) and each ISA
+//! see `harness::Placed`; in DRAM: 1M rows) and each ISA
 //! path this CPU has, GB/s, the ratio to a copy of the same bytes (the
 //! faster of `memcpy` and a plain AVX loop, see `harness::copy_loop`) and
 //! the ratio to the naive loop, all measured in the same run, interleaved,
@@ -39,7 +39,7 @@ use embedding_kernels::{
 mod harness;
 use harness::quantized_naive::Naive as NaiveDequant;
 use harness::{
-    Aligned, Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums,
+    Placed, Rng, Timed, Variant, add_row, convert_row, copies, copy_row, naive_bag_sums,
     naive_gather, naive_scatter, next, quantized,
 };
 
@@ -153,12 +153,12 @@ fn placement(offset: usize) -> String {
 }
 
 /// gather f32 from a `rows`×`dim` table starting `offset` bytes past a
-/// 64-byte boundary (see `harness::Aligned`), `sets` id sets. With rows of
+/// 64-byte boundary (see `harness::Placed`), `sets` id sets. With rows of
 /// 64 bytes (dim 16), each row sits in one cache line at offset 0 and
 /// straddles two at offset 16, where a heap `Vec<f32>` of this size starts
 /// on glibc; the `experiment` group measures both.
 fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize, offset: usize) {
-    let table = Aligned::new(rows * dim, offset, |v| v as f32);
+    let table = Placed::new(rows * dim, offset, |v| v as f32);
     let mb = (rows * dim * 4) >> 20;
     let title = format!(
         "gather f32, {rows}x{dim} ({mb} MB, {}), {LOOKUPS} lookups",
@@ -174,7 +174,7 @@ fn gather_f32_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize, offset: 
 }
 
 fn gather_f16_case(rng: &mut Rng, rows: usize, dim: usize) {
-    let table = Aligned::new(rows * dim, 0, |v| f16::from_f32(v as f32 / 9.0));
+    let table = Placed::new(rows * dim, 0, |v| f16::from_f32(v as f32 / 9.0));
     gather_case(
         rng,
         &format!(
@@ -285,7 +285,7 @@ fn scatter_grouping_experiment(rng: &mut Rng, rows: usize, dim: usize, sets: usi
 }
 
 fn scatter_case(rng: &mut Rng, rows: usize, dim: usize, sets: usize, offset: usize) {
-    let table = &std::cell::RefCell::new(Aligned::new(rows * dim, offset, |v| (v % 5) as f32));
+    let table = &std::cell::RefCell::new(Placed::new(rows * dim, offset, |v| (v % 5) as f32));
     let ids = &IdSets::new(rng, sets, LOOKUPS, rows);
     let grad: &Vec<f32> = &(0..LOOKUPS * dim).map(|v| (v % 7) as f32).collect();
     let copy = std::cell::RefCell::new(vec![0.0f32; LOOKUPS * dim]);

@@ -43,14 +43,14 @@ impl Rng {
 /// of a few hundred KB is 16-byte aligned, 16 bytes past a line on glibc,
 /// and each 64-byte row then touches two lines instead of one (its cost is
 /// the report's `experiment` group, which measures both placements).
-pub struct Aligned<T> {
+pub struct Placed<T> {
     buf: Vec<T>,
     start: usize,
     len: usize,
 }
 
-impl<T: Copy> Aligned<T> {
-    pub fn new(len: usize, offset: usize, mut f: impl FnMut(usize) -> T) -> Aligned<T> {
+impl<T: Copy> Placed<T> {
+    pub fn new(len: usize, offset: usize, mut f: impl FnMut(usize) -> T) -> Placed<T> {
         let size = std::mem::size_of::<T>();
         assert!(offset < 64 && offset.is_multiple_of(size));
         // Every element written (not a calloc'd `vec!`): no page faults in
@@ -60,18 +60,18 @@ impl<T: Copy> Aligned<T> {
         for (i, x) in buf[start..start + len].iter_mut().enumerate() {
             *x = f(i);
         }
-        Aligned { buf, start, len }
+        Placed { buf, start, len }
     }
 }
 
-impl<T> std::ops::Deref for Aligned<T> {
+impl<T> std::ops::Deref for Placed<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         &self.buf[self.start..self.start + self.len]
     }
 }
 
-impl<T> std::ops::DerefMut for Aligned<T> {
+impl<T> std::ops::DerefMut for Placed<T> {
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.buf[self.start..self.start + self.len]
     }
